@@ -1,0 +1,88 @@
+/* Shared inside the token layer only: the structures behind the opaque handles. */
+#ifndef P11G_P11_INTERNAL_H
+#define P11G_P11_INTERNAL_H
+
+#include <pthread.h>
+#include <p11-kit/pkcs11.h>
+
+#include "p11.h"
+
+/* Sessions kept open per token, so independent signatures run in parallel. */
+#define P11_POOL_MAX 8
+
+struct p11_module {
+	char *path;
+	CK_FUNCTION_LIST *fn;
+	int refs;                       /* guarded by the module registry lock */
+};
+
+struct p11_pin;
+
+struct p11_token {
+	struct p11_module *module;
+	struct p11_token_desc desc;
+	CK_SLOT_ID slot;
+
+	pthread_mutex_t lock;           /* guards the pool, the key handles and `logged_in` */
+	pthread_cond_t pool_cond;
+	CK_SESSION_HANDLE idle[P11_POOL_MAX];
+	size_t n_idle, n_open;
+	int logged_in;
+
+	pthread_mutex_t login_lock;     /* one login (and one prompt) per token at a time */
+	struct p11_pin *pin;
+	p11_pin_fn pin_fn;
+	void *pin_ctx;
+
+	struct p11_key **keys;
+	size_t nkeys;
+};
+
+struct p11_key {
+	struct p11_token *token;
+	struct p11_pubkey pub;
+	CK_KEY_TYPE key_type;
+	uint8_t *id;
+	size_t id_len;
+	char *label;
+	CK_OBJECT_HANDLE priv;          /* cached; CK_INVALID_HANDLE until found */
+	int always_authenticate;
+};
+
+/* Takes one more reference on a loaded module (each token holds one). */
+void p11_module_ref(struct p11_module *m);
+
+/* Errors: a CKR_ code's name, and its mapping onto our error space. */
+const char *p11_rv_name(CK_RV rv);
+int p11_rv_code(CK_RV rv);
+/* Sets `why` from a failed call, naming the token: "C_Sign: CKR_X (slot 0, label #serial)". */
+int p11_fail(struct reason *why, const struct p11_token *t, const char *call, CK_RV rv);
+
+/* The session pool. */
+int p11_session_get(struct p11_token *t, CK_SESSION_HANDLE *s, struct reason *why);
+/* Returns a session; `broken` closes it instead (dead handle, token gone). */
+void p11_session_put(struct p11_token *t, CK_SESSION_HANDLE s, int broken);
+void p11_session_close_all(struct p11_token *t);
+/* Whether a CKR_ says the session (not just the call) is unusable. */
+int p11_rv_session_dead(CK_RV rv);
+
+/* Login with the cached PIN or the PIN source; context-specific login for one operation. */
+int p11_login_ensure(struct p11_token *t, CK_SESSION_HANDLE s, struct reason *why);
+int p11_login_context(struct p11_token *t, CK_SESSION_HANDLE s, struct reason *why);
+
+/* PINs live in locked, non-dumpable memory and are wiped when dropped. */
+struct p11_pin *p11_pin_new(const char *pin);
+const char *p11_pin_value(const struct p11_pin *p);
+void p11_pin_free(struct p11_pin *p);
+
+/* Key discovery on a token. */
+int p11_keys_load(struct p11_token *t, CK_SESSION_HANDLE s, const char *uri, struct reason *why);
+void p11_key_free(struct p11_key *k);
+void p11_pubkey_clear(struct p11_pubkey *pub);
+/* Public key material from a DER X.509 certificate. */
+int p11_pubkey_from_cert(const uint8_t *der, size_t len, struct p11_pubkey *pub);
+
+/* Trims PKCS#11 blank-padded fixed-width strings into C strings. */
+void p11_copy_padded(char *dst, size_t dst_size, const unsigned char *src, size_t src_len);
+
+#endif

@@ -1,0 +1,184 @@
+/*
+ * Logging in to a token: the cached PIN, the PIN source, PIN pads, and lockout protection.
+ * A stored PIN is never tried when the token says the next failure could lock it, and a PIN
+ * found wrong is dropped at once and never retried by itself.
+ */
+#include <string.h>
+
+#include "p11-internal.h"
+
+static CK_FLAGS token_flags(struct p11_token *t)
+{
+	CK_TOKEN_INFO info;
+
+	if (t->module->fn->C_GetTokenInfo(t->slot, &info) == CKR_OK)
+		t->desc.flags = info.flags;
+	return t->desc.flags;
+}
+
+static const char *tries_left_note(CK_FLAGS flags)
+{
+	if (flags & CKF_USER_PIN_LOCKED)
+		return ", PIN now locked: unblock with the token's tool";
+	if (flags & CKF_USER_PIN_FINAL_TRY)
+		return ", 1 try left";
+	if (flags & CKF_USER_PIN_COUNT_LOW)
+		return ", few tries left";
+	return "";
+}
+
+/* Fills `pin` from the cache, or from the PIN source when the cache is empty or unsafe. */
+static int pin_obtain(struct p11_token *t, CK_FLAGS flags, const char *purpose, char *pin,
+                      int *from_cache, struct reason *why)
+{
+	int r;
+
+	*from_cache = 0;
+	if (t->pin != NULL && (flags & CKF_USER_PIN_FINAL_TRY) == 0) {
+		strcpy(pin, p11_pin_value(t->pin));
+		*from_cache = 1;
+		return ERR_OK;
+	}
+	if (t->pin_fn == NULL) {
+		if (t->pin != NULL)
+			return reason_set(why, ERR_PIN_FINAL_TRY,
+			                  "token %s #%s: one PIN try left, not trying the stored PIN",
+			                  t->desc.label, t->desc.serial);
+		return reason_set(why, ERR_PIN_NEEDED, "token %s #%s needs a PIN and no PIN "
+		                  "source is configured", t->desc.label, t->desc.serial);
+	}
+	r = t->pin_fn(t->pin_ctx, t, purpose, pin, P11_MAX_PIN + 1, why);
+	if (r != ERR_OK)
+		explicit_bzero(pin, P11_MAX_PIN + 1);
+	return r;
+}
+
+static int login_as(struct p11_token *t, CK_SESSION_HANDLE s, CK_USER_TYPE user,
+                    const char *purpose, struct reason *why)
+{
+	char pin[P11_MAX_PIN + 1];
+	CK_FLAGS flags = token_flags(t);
+	int from_cache, r;
+	CK_RV rv;
+
+	if (flags & CKF_USER_PIN_LOCKED)
+		return reason_set(why, ERR_PIN_LOCKED, "token %s #%s: PIN locked: unblock with "
+		                  "the token's tool", t->desc.label, t->desc.serial);
+	if (flags & CKF_PROTECTED_AUTHENTICATION_PATH) {
+		/* The PIN is typed on the reader's pad; the module asks for it. */
+		rv = t->module->fn->C_Login(s, user, NULL, 0);
+		return rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN ? ERR_OK :
+		       p11_fail(why, t, "C_Login (PIN pad)", rv);
+	}
+	if ((r = pin_obtain(t, flags, purpose, pin, &from_cache, why)) != ERR_OK)
+		return r;
+	rv = t->module->fn->C_Login(s, user, (CK_UTF8CHAR_PTR)pin, strlen(pin));
+	if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) {
+		if (!from_cache) {
+			p11_pin_free(t->pin);
+			t->pin = p11_pin_new(pin);
+		}
+		r = ERR_OK;
+	} else {
+		/* A wrong PIN is forgotten at once so nothing retries it. */
+		p11_pin_free(t->pin);
+		t->pin = NULL;
+		r = p11_fail(why, t, "C_Login", rv);
+		if (r == ERR_PIN_INCORRECT)
+			reason_set(why, r, "PIN incorrect%s (token %s #%s)",
+			           tries_left_note(token_flags(t)), t->desc.label, t->desc.serial);
+	}
+	explicit_bzero(pin, sizeof(pin));
+	return r;
+}
+
+static int session_is_user(struct p11_token *t, CK_SESSION_HANDLE s)
+{
+	CK_SESSION_INFO info;
+
+	if (t->module->fn->C_GetSessionInfo(s, &info) != CKR_OK)
+		return 0;
+	return info.state == CKS_RO_USER_FUNCTIONS || info.state == CKS_RW_USER_FUNCTIONS;
+}
+
+int p11_login_ensure(struct p11_token *t, CK_SESSION_HANDLE s, struct reason *why)
+{
+	int r = ERR_OK;
+
+	if ((t->desc.flags & CKF_LOGIN_REQUIRED) == 0)
+		return ERR_OK;
+	pthread_mutex_lock(&t->lock);
+	r = t->logged_in;
+	pthread_mutex_unlock(&t->lock);
+	if (r)
+		return ERR_OK;
+
+	pthread_mutex_lock(&t->login_lock);
+	if (!session_is_user(t, s))
+		r = login_as(t, s, CKU_USER, "log in", why);
+	else
+		r = ERR_OK;
+	if (r == ERR_OK) {
+		pthread_mutex_lock(&t->lock);
+		t->logged_in = 1;
+		pthread_mutex_unlock(&t->lock);
+	}
+	pthread_mutex_unlock(&t->login_lock);
+	return r;
+}
+
+int p11_login_context(struct p11_token *t, CK_SESSION_HANDLE s, struct reason *why)
+{
+	int r;
+
+	pthread_mutex_lock(&t->login_lock);
+	r = login_as(t, s, CKU_CONTEXT_SPECIFIC, "authorize one signature", why);
+	pthread_mutex_unlock(&t->login_lock);
+	return r;
+}
+
+void p11_token_set_pin(struct p11_token *t, const char *pin)
+{
+	pthread_mutex_lock(&t->login_lock);
+	p11_pin_free(t->pin);
+	t->pin = pin != NULL ? p11_pin_new(pin) : NULL;
+	pthread_mutex_unlock(&t->login_lock);
+}
+
+void p11_token_set_pin_source(struct p11_token *t, p11_pin_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&t->login_lock);
+	t->pin_fn = fn;
+	t->pin_ctx = ctx;
+	pthread_mutex_unlock(&t->login_lock);
+}
+
+void p11_token_logout(struct p11_token *t)
+{
+	CK_SESSION_HANDLE s;
+	struct reason why;
+
+	pthread_mutex_lock(&t->login_lock);
+	p11_pin_free(t->pin);
+	t->pin = NULL;
+	if (p11_session_get(t, &s, &why) == ERR_OK) {
+		t->module->fn->C_Logout(s);
+		p11_session_put(t, s, 0);
+	}
+	pthread_mutex_lock(&t->lock);
+	t->logged_in = 0;
+	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&t->login_lock);
+}
+
+int p11_token_login(struct p11_token *t, struct reason *why)
+{
+	CK_SESSION_HANDLE s;
+	int r;
+
+	if ((r = p11_session_get(t, &s, why)) != ERR_OK)
+		return r;
+	r = p11_login_ensure(t, s, why);
+	p11_session_put(t, s, 0);
+	return r;
+}

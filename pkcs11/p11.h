@@ -1,0 +1,104 @@
+/*
+ * The token layer: PKCS#11 modules, their tokens and the keys on them. It knows nothing of
+ * SSH; it hands out public key material and raw signatures, and explains every failure.
+ */
+#ifndef P11G_P11_H
+#define P11G_P11_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define P11_WUR __attribute__((warn_unused_result))
+
+struct p11_module;
+struct p11_token;
+struct p11_key;
+
+enum p11_keytype { P11_KEY_RSA, P11_KEY_ECDSA, P11_KEY_ED25519 };
+
+enum p11_curve { P11_CURVE_NONE, P11_CURVE_P256, P11_CURVE_P384, P11_CURVE_P521 };
+
+/* Public key material exactly as the token holds it (big-endian magnitudes, raw points). */
+struct p11_pubkey {
+	enum p11_keytype type;
+	enum p11_curve curve;           /* ECDSA only */
+	uint8_t *modulus, *exponent;    /* RSA */
+	size_t modulus_len, exponent_len;
+	uint8_t *point;                 /* ECDSA: uncompressed point; Ed25519: 32 bytes */
+	size_t point_len;
+};
+
+/* What the signature must be; the token layer picks the mechanism and hashes as needed. */
+enum p11_sigalg {
+	P11_SIG_RSA_SHA1, P11_SIG_RSA_SHA256, P11_SIG_RSA_SHA512,
+	P11_SIG_ECDSA_SHA256, P11_SIG_ECDSA_SHA384, P11_SIG_ECDSA_SHA512,
+	P11_SIG_ED25519,
+};
+
+/* Large enough for RSA-8192 moduli and every ECDSA/EdDSA raw signature. */
+#define P11_MAX_SIG 1024
+/* Longest PIN we accept (PKCS#11 tokens allow far less). */
+#define P11_MAX_PIN 256
+
+struct p11_token_desc {
+	char label[33], manufacturer[33], model[17], serial[17];
+	unsigned long slot_id;
+	unsigned long flags;            /* CK_TOKEN_INFO.flags as last read */
+	const char *module_path;
+};
+
+/*
+ * Called when a login needs a PIN. It writes a NUL-terminated PIN into `pin` and returns
+ * ERR_OK, or explains in `why` why none could be had. `purpose` says what the PIN is for.
+ */
+typedef int (*p11_pin_fn)(void *ctx, const struct p11_token *t, const char *purpose,
+                          char *pin, size_t pin_max, struct reason *why);
+
+/* Modules: loaded once per canonical path and shared; `spec` is a path or p11-kit name. */
+int p11_module_load(const char *spec, struct p11_module **out, struct reason *why) P11_WUR;
+void p11_module_release(struct p11_module *m);
+const char *p11_module_path(const struct p11_module *m);
+/* Resolves a p11-kit registry name or a path to the canonical module file path. */
+int p11_module_resolve(const char *spec, char **path, struct reason *why) P11_WUR;
+
+/* Opens every present token of `m` selected by the RFC 7512 `uri` (NULL: all). */
+int p11_tokens_open(struct p11_module *m, const char *uri, struct p11_token ***tokens,
+                    size_t *ntokens, struct reason *why) P11_WUR;
+void p11_token_free(struct p11_token *t);
+const struct p11_token_desc *p11_token_describe(const struct p11_token *t);
+size_t p11_token_nkeys(const struct p11_token *t);
+const struct p11_key *p11_token_key(const struct p11_token *t, size_t i);
+/* A PIN to use when login is needed (copied into locked memory); NULL forgets it. */
+void p11_token_set_pin(struct p11_token *t, const char *pin);
+void p11_token_set_pin_source(struct p11_token *t, p11_pin_fn fn, void *ctx);
+/* Logs in now (with the PIN set or the PIN source), to check a PIN when it is given. */
+int p11_token_login(struct p11_token *t, struct reason *why) P11_WUR;
+/* Ends the login state and forgets the PIN. */
+void p11_token_logout(struct p11_token *t);
+
+const struct p11_pubkey *p11_key_public(const struct p11_key *k);
+const struct p11_token *p11_key_token(const struct p11_key *k);
+const char *p11_key_label(const struct p11_key *k);
+/* The RFC 7512 URI naming this key on its token; the caller frees it. */
+char *p11_key_uri(const struct p11_key *k);
+
+/*
+ * Signs with the private half of `k`. Logs in (asking the PIN source) when needed and
+ * recovers from stale handles. On success `sig` holds the raw signature: PKCS#1 v1.5 for
+ * RSA, r||s for ECDSA, R||S for Ed25519.
+ */
+int p11_key_sign(const struct p11_key *k, enum p11_sigalg alg, const uint8_t *data,
+                 size_t len, uint8_t *sig, size_t *sig_len, struct reason *why) P11_WUR;
+
+/* Bit size of a key for display ("2048" for RSA, "256" for P-256 and Ed25519). */
+unsigned p11_pubkey_bits(const struct p11_pubkey *pub);
+
+/* Decoders for token attributes, exposed for unit tests and fuzzing. */
+int p11_decode_ec_params(const uint8_t *der, size_t len, enum p11_keytype *type,
+                         enum p11_curve *curve) P11_WUR;
+int p11_decode_ec_point(const uint8_t *der, size_t len, enum p11_keytype type,
+                        enum p11_curve curve, uint8_t **point, size_t *point_len) P11_WUR;
+
+#endif

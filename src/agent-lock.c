@@ -1,0 +1,117 @@
+/*
+ * ssh-add -x / -X. The passphrase is kept only as a salted PBKDF2 hash, and failed unlocks
+ * are slowed by refusing further tries for a growing delay (without tying up a thread).
+ */
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "agent.h"
+#include "log.h"
+
+#define LOCK_KDF_ROUNDS 20000
+#define LOCK_MAX_DELAY_MS 10000
+
+static int derive(const struct agent_bytes *pass, const uint8_t salt[16], uint8_t out[32])
+{
+	return PKCS5_PBKDF2_HMAC((const char *)pass->p, (int)pass->len, salt, 16,
+	                         LOCK_KDF_ROUNDS, EVP_sha256(), 32, out) == 1 ? ERR_OK :
+	       ERR_INTERNAL;
+}
+
+int agent_is_locked(struct agent *a)
+{
+	int locked;
+
+	pthread_mutex_lock(&a->lock.mutex);
+	locked = a->lock.locked;
+	pthread_mutex_unlock(&a->lock.mutex);
+	return locked;
+}
+
+static int lock(struct agent *a, const struct agent_bytes *pass, struct reason *why)
+{
+	struct agent_lock_state *l = &a->lock;
+	int r = ERR_OK;
+
+	pthread_mutex_lock(&l->mutex);
+	if (l->locked)
+		r = reason_set(why, ERR_AGENT_LOCKED, "already locked");
+	else if (RAND_bytes(l->salt, sizeof(l->salt)) != 1 || derive(pass, l->salt, l->hash))
+		r = reason_set(why, ERR_INTERNAL, "could not derive the lock key");
+	else
+		l->locked = 1;
+	pthread_mutex_unlock(&l->mutex);
+	return r;
+}
+
+static int too_soon(const struct timespec *after)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec < after->tv_sec ||
+	       (now.tv_sec == after->tv_sec && now.tv_nsec < after->tv_nsec);
+}
+
+static void delay_next_try(struct agent_lock_state *l)
+{
+	long ms = 100L * (long)l->failures;
+
+	if (ms > LOCK_MAX_DELAY_MS)
+		ms = LOCK_MAX_DELAY_MS;
+	clock_gettime(CLOCK_MONOTONIC, &l->retry_after);
+	l->retry_after.tv_sec += ms / 1000;
+	l->retry_after.tv_nsec += (ms % 1000) * 1000000L;
+	if (l->retry_after.tv_nsec >= 1000000000L) {
+		l->retry_after.tv_sec++;
+		l->retry_after.tv_nsec -= 1000000000L;
+	}
+}
+
+static int unlock(struct agent *a, const struct agent_bytes *pass, struct reason *why)
+{
+	struct agent_lock_state *l = &a->lock;
+	uint8_t hash[32];
+	int r;
+
+	pthread_mutex_lock(&l->mutex);
+	if (!l->locked)
+		r = reason_set(why, ERR_DENIED, "agent is not locked");
+	else if (too_soon(&l->retry_after))
+		r = reason_set(why, ERR_DENIED, "too many wrong passphrases; wait and try again");
+	else if (derive(pass, l->salt, hash) != ERR_OK)
+		r = reason_set(why, ERR_INTERNAL, "could not derive the lock key");
+	else if (CRYPTO_memcmp(hash, l->hash, sizeof(hash)) != 0) {
+		l->failures++;
+		delay_next_try(l);
+		r = reason_set(why, ERR_DENIED, "wrong passphrase");
+	} else {
+		l->locked = 0;
+		l->failures = 0;
+		explicit_bzero(l->hash, sizeof(l->hash));
+		r = ERR_OK;
+	}
+	pthread_mutex_unlock(&l->mutex);
+	explicit_bzero(hash, sizeof(hash));
+	return r;
+}
+
+int agent_handle_lock(struct agent *a, struct agent_client *c,
+                      const struct agent_request *req, struct wbuf *reply)
+{
+	int locking = req->type == AGENTC_LOCK;
+	struct reason why;
+	int r;
+
+	reason_clear(&why);
+	r = locking ? lock(a, &req->u.lock.passphrase, &why) :
+	              unlock(a, &req->u.lock.passphrase, &why);
+	if (r != ERR_OK)
+		return agent_refuse(c, reply, AGENT_FAILURE, &why, locking ? "lock" : "unlock");
+	log_info("agent %s by pid %ld", locking ? "locked" : "unlocked", (long)c->pid);
+	return agent_frame_simple(reply, AGENT_SUCCESS);
+}

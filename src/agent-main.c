@@ -1,0 +1,292 @@
+/* p11guard-agent: ssh-agent's command line, daemon life cycle and signals. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "config.h"
+#include "duration.h"
+#include "listener.h"
+#include "log.h"
+#include "server.h"
+
+#define DEFAULT_ALLOWED_PROVIDERS "/usr/lib*/*,/usr/local/lib*/*"
+
+struct options {
+	int csh, debug, foreground, kill_agent;
+	const char *socket_path, *config_path, *allowed_providers;
+	long lifetime;
+	char **command;
+};
+
+static volatile sig_atomic_t quit;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: p11guard-agent [-c | -s] [-Dd] [-a bind_address] [-E fingerprint_hash]\n"
+	    "                      [-O option] [-P allowed_providers] [-t life]\n"
+	    "                      [--config FILE] [command [arg ...]]\n"
+	    "       p11guard-agent [-c | -s] -k\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *shell = getenv("SHELL");
+	int ch, sh = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->allowed_providers = DEFAULT_ALLOWED_PROVIDERS;
+	o->csh = shell != NULL && strlen(shell) >= 3 && strcmp(shell + strlen(shell) - 3, "csh") == 0;
+	while ((ch = getopt_long(argc, argv, "+a:cDdE:kO:P:st:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'a': o->socket_path = optarg; break;
+		case 'c': o->csh = 1; break;
+		case 's': o->csh = 0; sh = 1; break;
+		case 'D': o->foreground = 1; break;
+		case 'd': o->foreground = o->debug = 1; break;
+		case 'k': o->kill_agent = 1; break;
+		case 'P': o->allowed_providers = optarg; break;
+		case 'C': o->config_path = optarg; break;
+		case 'E':
+			if (strcasecmp(optarg, "sha256") != 0) {
+				fprintf(stderr, "p11guard-agent: -E %s: only sha256 fingerprints are "
+				        "supported\n", optarg);
+				return -1;
+			}
+			break;
+		case 'O':
+			/* FIDO keys never reach this agent, so the websafe rule has nothing to do. */
+			if (strcmp(optarg, "no-restrict-websafe") != 0) {
+				fprintf(stderr, "p11guard-agent: unknown -O option \"%s\"\n", optarg);
+				return -1;
+			}
+			break;
+		case 't':
+			if ((o->lifetime = duration_parse(optarg)) <= 0) {
+				fprintf(stderr, "p11guard-agent: invalid lifetime \"%s\"\n", optarg);
+				return -1;
+			}
+			break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("p11guard-agent %s\n", PACKAGE_VERSION); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (sh && o->csh)
+		o->csh = 0;
+	o->command = optind < argc ? argv + optind : NULL;
+	if (o->command != NULL && (o->foreground || o->kill_agent)) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_env(const struct options *o, const char *path, pid_t pid)
+{
+	if (o->csh) {
+		printf("setenv SSH_AUTH_SOCK %s;\nsetenv SSH_AGENT_PID %ld;\n", path, (long)pid);
+	} else {
+		printf("SSH_AUTH_SOCK=%s; export SSH_AUTH_SOCK;\n", path);
+		printf("SSH_AGENT_PID=%ld; export SSH_AGENT_PID;\n", (long)pid);
+	}
+	printf("echo Agent pid %ld;\n", (long)pid);
+	fflush(stdout);
+}
+
+static int kill_agent(const struct options *o)
+{
+	const char *s = getenv("SSH_AGENT_PID");
+	char *end;
+	long pid = s ? strtol(s, &end, 10) : 0;
+
+	if (s == NULL || *end != '\0' || pid < 2) {
+		fprintf(stderr, "p11guard-agent: SSH_AGENT_PID not set or invalid, cannot kill\n");
+		return 1;
+	}
+	if (kill((pid_t)pid, SIGTERM) != 0) {
+		fprintf(stderr, "p11guard-agent: kill %ld: %s\n", pid, strerror(errno));
+		return 1;
+	}
+	printf(o->csh ? "unsetenv SSH_AUTH_SOCK;\nunsetenv SSH_AGENT_PID;\n" :
+	       "unset SSH_AUTH_SOCK;\nunset SSH_AGENT_PID;\n");
+	printf("echo Agent pid %ld killed;\n", pid);
+	return 0;
+}
+
+/* The file named by --config, else the default file, else the built-in demo config. */
+static int load_config(const struct options *o, struct config *cfg)
+{
+	char path[4096];
+	struct reason why;
+
+	reason_clear(&why);
+	if (o->config_path != NULL) {
+		if (config_load_file(o->config_path, cfg, &why) == ERR_OK)
+			return 0;
+	} else if (config_default_path(path, sizeof(path)) == ERR_OK &&
+	           access(path, F_OK) == 0) {
+		if (config_load_file(path, cfg, &why) == ERR_OK)
+			return 0;
+	} else if (config_load_text("<built-in>", config_builtin_default,
+	                            strlen(config_builtin_default), cfg, &why) == ERR_OK) {
+		return 0;
+	}
+	fprintf(stderr, "p11guard-agent: %s\n", why.text);
+	return -1;
+}
+
+static void harden_process(void)
+{
+	struct rlimit no_core = { 0, 0 };
+
+	/* No core dumps and no ptrace by same-uid processes: PINs live in this memory. */
+	prctl(PR_SET_DUMPABLE, 0);
+	setrlimit(RLIMIT_CORE, &no_core);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void detach(int keep_stderr)
+{
+	int fd = open("/dev/null", O_RDWR);
+
+	setsid();
+	if (chdir("/") != 0)
+		log_warn("chdir /: %s", strerror(errno));
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		if (!keep_stderr)
+			dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+}
+
+/* The agent proper, after any fork: modules are initialized here, in the final process. */
+static int run_agent(const struct options *o, const struct config *cfg, int fd,
+                     pid_t watch_pid)
+{
+	struct server_options so = { fd, watch_pid, &quit };
+	struct agent a;
+	int r;
+
+	if (agent_init(&a, o->allowed_providers, (uint32_t)o->lifetime) != ERR_OK) {
+		log_error("out of memory");
+		return 1;
+	}
+	agent_load_config(&a, cfg);
+	r = server_run(&a, &so);
+	agent_free(&a);
+	return r == 0 ? 0 : 1;
+}
+
+static void remove_socket(const char *path, int private_dir)
+{
+	char dir[4096];
+
+	unlink(path);
+	if (private_dir) {
+		snprintf(dir, sizeof(dir), "%s", path);
+		rmdir(dirname(dir));
+	}
+}
+
+int main(int argc, char **argv)
+{
+	char path[4096];
+	struct options o;
+	struct config cfg;
+	struct reason why;
+	pid_t pid;
+	int fd, r;
+
+	harden_process();
+	if (parse_options(argc, argv, &o) != 0)
+		return 1;
+	if (o.kill_agent)
+		return kill_agent(&o);
+	if (load_config(&o, &cfg) != 0)
+		return 1;
+	reason_clear(&why);
+	if (o.socket_path != NULL)
+		snprintf(path, sizeof(path), "%s", o.socket_path);
+	else if (listener_private_path(path, sizeof(path), &why) != ERR_OK) {
+		fprintf(stderr, "p11guard-agent: %s\n", why.text);
+		return 1;
+	}
+	if ((fd = listener_open(path, &why)) < 0) {
+		fprintf(stderr, "p11guard-agent: %s\n", why.text);
+		return 1;
+	}
+	install_signals();
+	if (o.foreground) {
+		log_init("p11guard-agent", 1, o.debug);
+		print_env(&o, path, getpid());
+		r = run_agent(&o, &cfg, fd, 0);
+	} else {
+		pid_t parent = getpid();
+
+		fflush(stdout);
+		if ((pid = fork()) < 0) {
+			fprintf(stderr, "p11guard-agent: fork: %s\n", strerror(errno));
+			return 1;
+		}
+		if (pid != 0) {
+			close(fd);
+			if (o.command == NULL) {
+				print_env(&o, path, pid);
+				return 0;
+			}
+			/* Command mode: this process becomes the command; the child serves it. */
+			setenv("SSH_AUTH_SOCK", path, 1);
+			snprintf(path, sizeof(path), "%ld", (long)pid);
+			setenv("SSH_AGENT_PID", path, 1);
+			execvp(o.command[0], o.command);
+			fprintf(stderr, "p11guard-agent: %s: %s\n", o.command[0], strerror(errno));
+			kill(pid, SIGTERM);
+			return 1;
+		}
+		log_init("p11guard-agent", 0, 0);
+		detach(0);
+		r = run_agent(&o, &cfg, fd, o.command != NULL ? parent : 0);
+	}
+	close(fd);
+	remove_socket(path, o.socket_path == NULL);
+	config_free(&cfg);
+	return r;
+}

@@ -1,0 +1,78 @@
+/*
+ * SIGN_REQUEST: find the identity, decide whether it may sign (the decision point the policy
+ * plugs into), sign on the token, encode the SSH signature.
+ */
+#include <stdio.h>
+
+#include "agent.h"
+#include "log.h"
+#include "prompt.h"
+
+/* Key constraints given at add time; the single place a signature is allowed or refused. */
+static int authorize(const struct ks_identity *id, const struct agent_client *c,
+                     struct reason *why)
+{
+	char text[512];
+
+	if (!id->src->confirm)
+		return ERR_OK;
+	snprintf(text, sizeof(text), "Allow use of key %s?\nKey fingerprint %s.\n"
+	         "Requested by process %ld.", id->comment, id->fingerprint, (long)c->pid);
+	return prompt_confirm(text, why);
+}
+
+static int encode_response(const struct ks_identity *id, const char *alg_name,
+                           const uint8_t *raw, size_t raw_len, struct wbuf *reply)
+{
+	struct wbuf sig;
+	size_t mark;
+	int r;
+
+	wbuf_init(&sig, 4096);
+	if ((r = sshkey_signature(p11_key_public(id->key), alg_name, raw, raw_len, &sig)) ==
+	    ERR_OK &&
+	    (r = agent_frame_begin(reply, AGENT_SIGN_RESPONSE, &mark)) == ERR_OK &&
+	    (r = wbuf_put_stringb(reply, &sig)) == ERR_OK)
+		r = agent_frame_end(reply, mark);
+	wbuf_free(&sig);
+	return r;
+}
+
+int agent_handle_sign(struct agent *a, struct agent_client *c,
+                      const struct agent_request *req, struct wbuf *reply)
+{
+	uint8_t raw[P11_MAX_SIG];
+	struct ks_identity *id = NULL;
+	enum p11_sigalg alg;
+	const char *alg_name;
+	size_t raw_len = 0;
+	struct reason why;
+	int r;
+
+	reason_clear(&why);
+	if (agent_is_locked(a)) {
+		reason_set(&why, ERR_AGENT_LOCKED, "unlock it first (ssh-add -X)");
+		return agent_refuse(c, reply, AGENT_FAILURE, &why, "sign");
+	}
+	id = keystore_find(&a->keys, req->u.sign.key.p, req->u.sign.key.len);
+	if (id == NULL) {
+		reason_set(&why, ERR_KEY_NOT_FOUND, "the agent holds no such key");
+		return agent_refuse(c, reply, AGENT_FAILURE, &why, "sign");
+	}
+	if ((r = sshkey_sigalg(p11_key_public(id->key), req->u.sign.flags, &alg, &alg_name))
+	    != ERR_OK)
+		reason_set(&why, r, "no signature algorithm for this key");
+	else if ((r = authorize(id, c, &why)) == ERR_OK)
+		r = p11_key_sign(id->key, alg, req->u.sign.data.p, req->u.sign.data.len, raw,
+		                 &raw_len, &why);
+	if (r == ERR_OK) {
+		log_debug("signed with %s (%s) for pid %ld", id->fingerprint, alg_name, (long)c->pid);
+		r = encode_response(id, alg_name, raw, raw_len, reply);
+		if (r != ERR_OK)
+			reason_set(&why, r, "encoding the signature failed");
+	}
+	if (r != ERR_OK)
+		reason_wrap(&why, "key %s", id->fingerprint);
+	keystore_put(&a->keys, id);
+	return r == ERR_OK ? ERR_OK : agent_refuse(c, reply, AGENT_FAILURE, &why, "sign");
+}

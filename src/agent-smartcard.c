@@ -1,0 +1,145 @@
+/*
+ * ssh-add -s / -e: adding and removing a PKCS#11 provider. The module path must match the -P
+ * allowlist before it is loaded, and a PIN given with it is checked at once.
+ */
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent.h"
+#include "log.h"
+
+/* OpenSSH's pattern-list rules: comma separated, '!' negates and wins. */
+static int provider_allowed(const char *patterns, const char *path)
+{
+	char *list = strdup(patterns), *save = NULL, *pat;
+	int allowed = 0;
+
+	for (pat = list ? strtok_r(list, ",", &save) : NULL; pat; pat = strtok_r(NULL, ",", &save)) {
+		if (pat[0] == '!' && fnmatch(pat + 1, path, 0) == 0) {
+			allowed = 0;
+			break;
+		}
+		if (pat[0] != '!' && fnmatch(pat, path, 0) == 0)
+			allowed = 1;
+	}
+	free(list);
+	return allowed;
+}
+
+static int check_constraints(const struct agent_constraints *c, struct reason *why)
+{
+	for (size_t i = 0; i < c->n_ext; i++) {
+		char *name = agent_bytes_strdup(c->ext[i].name);
+
+		reason_set(why, ERR_UNSUPPORTED, "key constraint \"%s\" is not supported",
+		           name ? name : "?");
+		free(name);
+		return why->code;
+	}
+	return ERR_OK;
+}
+
+static int count_keys(struct p11_token **tokens, size_t n)
+{
+	size_t keys = 0;
+
+	for (size_t i = 0; i < n; i++)
+		keys += p11_token_nkeys(tokens[i]);
+	return (int)keys;
+}
+
+/* Checks the given PIN on each token that needs one; an empty PIN means "ask later". */
+static int tokens_login(struct ks_source *src, const char *pin, struct reason *why)
+{
+	int r;
+
+	for (size_t i = 0; i < src->ntokens; i++) {
+		p11_token_set_pin_source(src->tokens[i], agent_pin_source, &src->pin);
+		if (pin[0] == '\0')
+			continue;
+		p11_token_set_pin(src->tokens[i], pin);
+		if ((r = p11_token_login(src->tokens[i], why)) != ERR_OK)
+			return r;
+	}
+	return ERR_OK;
+}
+
+static int add_provider(struct agent *a, const char *path, const char *pin,
+                        const struct agent_constraints *c, struct reason *why)
+{
+	struct p11_module *m = NULL;
+	struct p11_token **tokens = NULL;
+	struct ks_source *src;
+	size_t n = 0;
+	int r;
+
+	if ((r = check_constraints(c, why)) != ERR_OK)
+		return r;
+	if ((r = p11_module_load(path, &m, why)) != ERR_OK)
+		return r;
+	r = p11_tokens_open(m, NULL, &tokens, &n, why);
+	p11_module_release(m);
+	if (r != ERR_OK)
+		return r;
+	if (count_keys(tokens, n) == 0) {
+		for (size_t i = 0; i < n; i++)
+			p11_token_free(tokens[i]);
+		free(tokens);
+		return reason_set(why, ERR_KEY_NOT_FOUND, "no keys found on %zu token(s) of %s",
+		                  n, path);
+	}
+	if ((src = ks_source_new(path, path, tokens, n)) == NULL)
+		return reason_set(why, ERR_ALLOC, "out of memory");
+	src->pin.kind = PIN_SOURCE_ASKPASS;
+	src->confirm = c->confirm;
+	if (c->lifetime > 0 || a->default_lifetime > 0)
+		src->expires = time(NULL) + (c->lifetime > 0 ? c->lifetime : a->default_lifetime);
+	if ((r = tokens_login(src, pin, why)) != ERR_OK ||
+	    (r = keystore_add(&a->keys, src, why)) != ERR_OK) {
+		ks_source_unref(src);
+		return r;
+	}
+	log_info("added provider %s: %zu key(s)%s", path, src->nids,
+	         src->confirm ? ", confirm each use" : "");
+	return ERR_OK;
+}
+
+int agent_handle_smartcard(struct agent *a, struct agent_client *c,
+                           const struct agent_request *req, struct wbuf *reply)
+{
+	int adding = req->type != AGENTC_REMOVE_SMARTCARD_KEY;
+	const char *what = adding ? "add provider" : "remove provider";
+	char *provider = agent_bytes_strdup(req->u.smartcard.provider);
+	char *pin = agent_bytes_strdup(req->u.smartcard.pin);
+	char *path = NULL;
+	struct reason why;
+	int r;
+
+	reason_clear(&why);
+	if (provider == NULL || pin == NULL) {
+		r = reason_set(&why, ERR_FORMAT, "provider or PIN holds a NUL byte");
+	} else if (agent_is_locked(a)) {
+		r = reason_set(&why, ERR_AGENT_LOCKED, "unlock it first (ssh-add -X)");
+	} else if ((r = p11_module_resolve(provider, &path, &why)) != ERR_OK) {
+		/* reason set */
+	} else if (!provider_allowed(a->allowed_providers, path)) {
+		r = reason_set(&why, ERR_MODULE_NOT_ALLOWED, "provider %s does not match the "
+		               "allowlist \"%s\" (-P)", path, a->allowed_providers);
+	} else if (!adding) {
+		if ((r = keystore_remove_provider(&a->keys, path)) != ERR_OK)
+			reason_set(&why, r, "provider %s was not added", path);
+	} else {
+		r = add_provider(a, path, pin, &req->u.smartcard.constraints, &why);
+	}
+	if (pin != NULL) {
+		explicit_bzero(pin, strlen(pin));
+		free(pin);
+	}
+	free(provider);
+	free(path);
+	if (r != ERR_OK)
+		return agent_refuse(c, reply, AGENT_FAILURE, &why, what);
+	return agent_frame_simple(reply, AGENT_SUCCESS);
+}

@@ -1,0 +1,36 @@
+/* p11guard: dispatches subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: p11guard tokens [--config FILE | --module MODULE [--uri URI]]\n"
+	    "       p11guard --version\n"
+	    "\n"
+	    "tokens   list modules, tokens and keys with fingerprints, pkcs11: URIs and\n"
+	    "         authorized_keys lines\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "tokens") == 0)
+		return cli_tokens(argc - 1, argv + 1);
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("p11guard %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "p11guard: unknown command \"%s\"\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

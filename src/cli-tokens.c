@@ -1,0 +1,113 @@
+/* p11guard tokens: what the configured (or named) modules hold, ready to paste. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "keystore.h"
+
+static void print_identity(const struct ks_identity *id)
+{
+	const struct p11_pubkey *pub = p11_key_public(id->key);
+	char *uri = p11_key_uri(id->key);
+	char *line = sshkey_authorized_line(pub, id->comment);
+
+	printf("    key \"%s\": %s %u %s\n", p11_key_label(id->key), sshkey_type_name(pub),
+	       p11_pubkey_bits(pub), id->fingerprint);
+	printf("      uri: %s\n", uri ? uri : "(unavailable)");
+	printf("      %s\n", line ? line : "(unavailable)");
+	free(uri);
+	free(line);
+}
+
+static void print_source(const struct ks_source *src)
+{
+	for (size_t t = 0; t < src->ntokens; t++) {
+		const struct p11_token_desc *d = p11_token_describe(src->tokens[t]);
+
+		printf("  slot %lu: token \"%s\" (%s, %s #%s)\n", d->slot_id, d->label,
+		       d->manufacturer, d->model, d->serial);
+		for (size_t i = 0; i < src->nids; i++)
+			if (p11_key_token(src->ids[i].key) == src->tokens[t])
+				print_identity(&src->ids[i]);
+	}
+}
+
+/* Lists one module's tokens; returns 0 when it could be read. */
+static int list_entry(const char *name, const char *module, const char *uri)
+{
+	struct p11_module *m = NULL;
+	struct p11_token **tokens = NULL;
+	struct ks_source *src;
+	struct reason why;
+	size_t n = 0;
+
+	reason_clear(&why);
+	if (p11_module_load(module, &m, &why) != ERR_OK ||
+	    p11_tokens_open(m, uri, &tokens, &n, &why) != ERR_OK) {
+		fprintf(stderr, "p11guard: %s: %s: %s\n", name, err_name(why.code), why.text);
+		p11_module_release(m);
+		return 1;
+	}
+	printf("%s: module %s%s%s\n", name, p11_module_path(m), uri ? " " : "", uri ? uri : "");
+	p11_module_release(m);
+	if ((src = ks_source_new(name, NULL, tokens, n)) == NULL) {
+		fprintf(stderr, "p11guard: out of memory\n");
+		return 1;
+	}
+	if (n == 0)
+		printf("  no token present\n");
+	print_source(src);
+	ks_source_unref(src);
+	return 0;
+}
+
+static int load_named_config(const char *path, struct config *cfg)
+{
+	char def[4096];
+	struct reason why;
+
+	reason_clear(&why);
+	if (path == NULL && config_default_path(def, sizeof(def)) == ERR_OK &&
+	    access(def, F_OK) == 0)
+		path = def;
+	if (path != NULL ? config_load_file(path, cfg, &why) == ERR_OK :
+	    config_load_text("<built-in>", config_builtin_default, strlen(config_builtin_default),
+	                     cfg, &why) == ERR_OK)
+		return 0;
+	fprintf(stderr, "p11guard: %s\n", why.text);
+	return 1;
+}
+
+int cli_tokens(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "module", required_argument, NULL, 'm' },
+		{ "uri", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = NULL, *module = NULL, *uri = NULL;
+	struct config cfg;
+	int ch, failed = 0;
+
+	while ((ch = getopt_long(argc, argv, "c:m:u:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': config_path = optarg; break;
+		case 'm': module = optarg; break;
+		case 'u': uri = optarg; break;
+		default: return 2;
+		}
+	}
+	if (module != NULL)
+		return list_entry(module, module, uri);
+	if (load_named_config(config_path, &cfg) != 0)
+		return 1;
+	for (size_t i = 0; i < cfg.ntokens; i++)
+		failed |= list_entry(cfg.tokens[i].name, cfg.tokens[i].module, cfg.tokens[i].uri);
+	config_free(&cfg);
+	return failed;
+}

@@ -1,0 +1,207 @@
+/* Loading the configuration file's `tokens` section into plain structures. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "yaml-walk.h"
+
+const char config_builtin_default[] =
+	"# Built in: used when no configuration file exists.\n"
+	"tokens:\n"
+	"  - name: demo\n"
+	"    module: softhsm2\n"
+	"    uri: \"pkcs11:token=p11guard-demo\"\n"
+	"    pin: askpass\n";
+
+static const char *const top_keys[] = { "tokens", NULL };
+static const char *const token_keys[] = { "name", "module", "uri", "pin", NULL };
+
+static int dup_string(struct ywalk *w, yaml_node_t *n, const char *what, char **out)
+{
+	const char *s;
+	int r;
+
+	if ((r = yw_string(w, n, what, &s)) != ERR_OK)
+		return r;
+	if ((*out = strdup(s)) == NULL)
+		return reason_set(w->why, ERR_ALLOC, "out of memory");
+	return ERR_OK;
+}
+
+static int parse_pin(struct ywalk *w, yaml_node_t *n, struct config_token *t)
+{
+	const char *s;
+	int r;
+
+	if (n == NULL) {
+		t->pin = PIN_SOURCE_ASKPASS;
+		return ERR_OK;
+	}
+	if ((r = yw_string(w, n, "pin", &s)) != ERR_OK)
+		return r;
+	if (strcmp(s, "askpass") == 0) {
+		t->pin = PIN_SOURCE_ASKPASS;
+	} else if (strcmp(s, "none") == 0) {
+		t->pin = PIN_SOURCE_NONE;
+	} else if (strncmp(s, "file:", 5) == 0 && s[5] == '/') {
+		t->pin = PIN_SOURCE_FILE;
+		if ((t->pin_file = strdup(s + 5)) == NULL)
+			return reason_set(w->why, ERR_ALLOC, "out of memory");
+	} else {
+		return yw_error(w, n, "expected askpass, none or file:/absolute/path for pin, "
+		                "not \"%s\"", s);
+	}
+	return ERR_OK;
+}
+
+static int parse_token(struct ywalk *w, yaml_node_t *n, struct config_token *t, size_t index)
+{
+	yaml_node_t *v;
+	int r;
+
+	if ((r = yw_mapping(w, n, "a token", token_keys)) != ERR_OK)
+		return r;
+	t->line = (unsigned)n->start_mark.line + 1;
+	if ((v = yw_get(w, n, "module")) == NULL)
+		return yw_error(w, n, "token needs a \"module\" (a path or p11-kit module name)");
+	if ((r = dup_string(w, v, "module", &t->module)) != ERR_OK)
+		return r;
+	if ((v = yw_get(w, n, "name")) != NULL) {
+		if ((r = dup_string(w, v, "name", &t->name)) != ERR_OK)
+			return r;
+	} else if (asprintf(&t->name, "token%zu", index + 1) < 0) {
+		t->name = NULL;
+		return reason_set(w->why, ERR_ALLOC, "out of memory");
+	}
+	if ((v = yw_get(w, n, "uri")) != NULL) {
+		if ((r = dup_string(w, v, "uri", &t->uri)) != ERR_OK)
+			return r;
+		if (strncmp(t->uri, "pkcs11:", 7) != 0)
+			return yw_error(w, v, "expected a pkcs11: URI (RFC 7512) for uri");
+	}
+	return parse_pin(w, yw_get(w, n, "pin"), t);
+}
+
+static int parse_tokens(struct ywalk *w, yaml_node_t *seq, struct config *cfg)
+{
+	size_t n;
+	int r;
+
+	if ((r = yw_sequence(w, seq, "tokens")) != ERR_OK)
+		return r;
+	if ((n = yw_seq_len(seq)) > CONFIG_MAX_TOKENS)
+		return yw_error(w, seq, "too many tokens (at most %d)", CONFIG_MAX_TOKENS);
+	if (n == 0)
+		return ERR_OK;
+	if ((cfg->tokens = calloc(n, sizeof(*cfg->tokens))) == NULL)
+		return reason_set(w->why, ERR_ALLOC, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		cfg->ntokens++;
+		if ((r = parse_token(w, yw_seq_item(w, seq, i), &cfg->tokens[i], i)) != ERR_OK)
+			return r;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(cfg->tokens[j].name, cfg->tokens[i].name) == 0)
+				return yw_error(w, yw_seq_item(w, seq, i), "duplicate token name \"%s\"",
+				                cfg->tokens[i].name);
+	}
+	return ERR_OK;
+}
+
+int config_load_text(const char *name, const char *text, size_t len, struct config *cfg,
+                     struct reason *why)
+{
+	struct ywalk w;
+	yaml_node_t *root;
+	int r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if ((cfg->path = strdup(name)) == NULL)
+		return reason_set(why, ERR_ALLOC, "out of memory");
+	if ((r = yw_load(&w, cfg->path, text, len, why)) != ERR_OK)
+		goto out;
+	root = yw_root(&w);
+	if (root == NULL)
+		r = reason_set(why, ERR_CONFIG, "%s:1:1: expected a mapping with \"tokens\", "
+		               "found an empty file", name);
+	else if ((r = yw_mapping(&w, root, "the top level", top_keys)) == ERR_OK &&
+	         yw_get(&w, root, "tokens") != NULL)
+		r = parse_tokens(&w, yw_get(&w, root, "tokens"), cfg);
+	yw_free(&w);
+out:
+	if (r != ERR_OK)
+		config_free(cfg);
+	return r;
+}
+
+static int read_file(const char *path, char **text, size_t *len, struct reason *why)
+{
+	struct stat st;
+	ssize_t got;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return reason_set(why, errno == ENOENT ? ERR_KEY_NOT_FOUND : ERR_CONFIG,
+		                  "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_FILE) {
+		close(fd);
+		return reason_set(why, ERR_CONFIG, "%s: not a regular file under %d bytes", path,
+		                  CONFIG_MAX_FILE);
+	}
+	if ((*text = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return reason_set(why, ERR_ALLOC, "out of memory");
+	}
+	*len = 0;
+	while (*len < (size_t)st.st_size &&
+	       (got = read(fd, *text + *len, (size_t)st.st_size - *len)) > 0)
+		*len += (size_t)got;
+	close(fd);
+	(*text)[*len] = '\0';
+	return ERR_OK;
+}
+
+int config_load_file(const char *path, struct config *cfg, struct reason *why)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if ((r = read_file(path, &text, &len, why)) != ERR_OK)
+		return r;
+	r = config_load_text(path, text, len, cfg, why);
+	free(text);
+	return r;
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->ntokens; i++) {
+		free(cfg->tokens[i].name);
+		free(cfg->tokens[i].module);
+		free(cfg->tokens[i].uri);
+		free(cfg->tokens[i].pin_file);
+	}
+	free(cfg->tokens);
+	free(cfg->path);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+int config_default_path(char *buf, size_t size)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	int n;
+
+	if (xdg != NULL && xdg[0] == '/')
+		n = snprintf(buf, size, "%s/p11guard/config.yaml", xdg);
+	else if (home != NULL)
+		n = snprintf(buf, size, "%s/.config/p11guard/config.yaml", home);
+	else
+		return ERR_CONFIG;
+	return n > 0 && (size_t)n < size ? ERR_OK : ERR_TOO_LARGE;
+}

@@ -1,0 +1,247 @@
+/* The identity list and its reference counting. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keystore.h"
+
+void keystore_init(struct keystore *ks)
+{
+	memset(ks, 0, sizeof(*ks));
+	pthread_mutex_init(&ks->lock, NULL);
+}
+
+static void identity_clear(struct ks_identity *id)
+{
+	free(id->blob);
+	free(id->comment);
+	memset(id, 0, sizeof(*id));
+}
+
+static void source_free(struct ks_source *src)
+{
+	for (size_t i = 0; i < src->nids; i++)
+		identity_clear(&src->ids[i]);
+	free(src->ids);
+	for (size_t i = 0; i < src->ntokens; i++)
+		p11_token_free(src->tokens[i]);
+	free(src->tokens);
+	free(src->name);
+	free(src->provider);
+	free(src->pin.file);
+	free(src);
+}
+
+static int identity_init(struct ks_identity *id, struct ks_source *src,
+                         const struct p11_key *key)
+{
+	const struct p11_token_desc *d = p11_token_describe(p11_key_token(key));
+	struct wbuf blob;
+	int r;
+
+	id->src = src;
+	id->key = key;
+	wbuf_init(&blob, 64 * 1024);
+	if ((r = sshkey_blob(p11_key_public(key), &blob)) != ERR_OK) {
+		wbuf_free(&blob);
+		return r;
+	}
+	id->blob_len = wbuf_avail(&blob);
+	id->blob = malloc(id->blob_len);
+	if (id->blob != NULL)
+		memcpy(id->blob, wbuf_ptr(&blob), id->blob_len);
+	wbuf_free(&blob);
+	/* The comment names key and token, so `ssh-add -l` says where a key lives. */
+	if (asprintf(&id->comment, "%s (%s #%s)", p11_key_label(key), d->label, d->serial) < 0)
+		id->comment = NULL;
+	if (id->blob == NULL || id->comment == NULL)
+		return ERR_ALLOC;
+	sshkey_fingerprint(id->blob, id->blob_len, id->fingerprint);
+	return ERR_OK;
+}
+
+struct ks_source *ks_source_new(const char *name, const char *provider,
+                                struct p11_token **tokens, size_t ntokens)
+{
+	struct ks_source *src = calloc(1, sizeof(*src));
+	size_t nkeys = 0;
+
+	if (src == NULL)
+		goto fail;
+	src->tokens = tokens;
+	src->ntokens = ntokens;
+	tokens = NULL;
+	src->refs = 1;
+	for (size_t i = 0; i < src->ntokens; i++)
+		nkeys += p11_token_nkeys(src->tokens[i]);
+	if ((src->name = strdup(name)) == NULL ||
+	    (provider != NULL && (src->provider = strdup(provider)) == NULL) ||
+	    (src->ids = calloc(nkeys + 1, sizeof(*src->ids))) == NULL)
+		goto fail;
+	for (size_t i = 0; i < src->ntokens; i++) {
+		for (size_t k = 0; k < p11_token_nkeys(src->tokens[i]); k++) {
+			/* A key type we cannot encode is skipped, never half-listed. */
+			if (identity_init(&src->ids[src->nids], src,
+			                  p11_token_key(src->tokens[i], k)) == ERR_OK)
+				src->nids++;
+			else
+				identity_clear(&src->ids[src->nids]);
+		}
+	}
+	return src;
+fail:
+	for (size_t i = 0; tokens != NULL && i < ntokens; i++)
+		p11_token_free(tokens[i]);
+	free(tokens);
+	if (src != NULL)
+		source_free(src);
+	return NULL;
+}
+
+void ks_source_unref(struct ks_source *src)
+{
+	if (src != NULL && --src->refs == 0)
+		source_free(src);
+}
+
+int keystore_add(struct keystore *ks, struct ks_source *src, struct reason *why)
+{
+	int r = ERR_OK;
+
+	pthread_mutex_lock(&ks->lock);
+	for (size_t i = 0; i < ks->nsources && src->provider != NULL; i++)
+		if (ks->sources[i]->provider != NULL &&
+		    strcmp(ks->sources[i]->provider, src->provider) == 0)
+			r = reason_set(why, ERR_DENIED, "provider %s is already added", src->provider);
+	if (r == ERR_OK && ks->nsources >= KEYSTORE_MAX_SOURCES)
+		r = reason_set(why, ERR_LIMIT, "too many token sources (%d)", KEYSTORE_MAX_SOURCES);
+	else if (r == ERR_OK)
+		ks->sources[ks->nsources++] = src;
+	pthread_mutex_unlock(&ks->lock);
+	return r;
+}
+
+/* Unlists source `i`; called with the lock held. */
+static void unlist(struct keystore *ks, size_t i)
+{
+	struct ks_source *src = ks->sources[i];
+
+	ks->sources[i] = ks->sources[--ks->nsources];
+	ks->sources[ks->nsources] = NULL;
+	ks_source_unref(src);
+}
+
+int keystore_remove_provider(struct keystore *ks, const char *provider)
+{
+	int r = ERR_KEY_NOT_FOUND;
+
+	pthread_mutex_lock(&ks->lock);
+	for (size_t i = 0; i < ks->nsources; i++) {
+		if (ks->sources[i]->provider != NULL &&
+		    strcmp(ks->sources[i]->provider, provider) == 0) {
+			unlist(ks, i);
+			r = ERR_OK;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ks->lock);
+	return r;
+}
+
+void keystore_remove_all(struct keystore *ks)
+{
+	pthread_mutex_lock(&ks->lock);
+	while (ks->nsources > 0)
+		unlist(ks, ks->nsources - 1);
+	pthread_mutex_unlock(&ks->lock);
+}
+
+void keystore_clear(struct keystore *ks)
+{
+	keystore_remove_all(ks);
+	pthread_mutex_destroy(&ks->lock);
+}
+
+int keystore_remove_identity(struct keystore *ks, const uint8_t *blob, size_t len)
+{
+	int r = ERR_KEY_NOT_FOUND;
+
+	pthread_mutex_lock(&ks->lock);
+	for (size_t i = 0; i < ks->nsources; i++) {
+		for (size_t k = 0; k < ks->sources[i]->nids; k++) {
+			struct ks_identity *id = &ks->sources[i]->ids[k];
+
+			if (!id->removed && id->blob_len == len && memcmp(id->blob, blob, len) == 0) {
+				id->removed = 1;
+				r = ERR_OK;
+			}
+		}
+	}
+	pthread_mutex_unlock(&ks->lock);
+	return r;
+}
+
+void keystore_expire(struct keystore *ks, time_t now)
+{
+	pthread_mutex_lock(&ks->lock);
+	for (size_t i = ks->nsources; i-- > 0;)
+		if (ks->sources[i]->expires != 0 && ks->sources[i]->expires <= now)
+			unlist(ks, i);
+	pthread_mutex_unlock(&ks->lock);
+}
+
+static int live(const struct ks_identity *id, time_t now)
+{
+	return !id->removed && (id->src->expires == 0 || id->src->expires > now);
+}
+
+struct ks_identity *keystore_find(struct keystore *ks, const uint8_t *blob, size_t len)
+{
+	struct ks_identity *found = NULL;
+	time_t now = time(NULL);
+
+	pthread_mutex_lock(&ks->lock);
+	for (size_t i = 0; i < ks->nsources && found == NULL; i++) {
+		for (size_t k = 0; k < ks->sources[i]->nids && found == NULL; k++) {
+			struct ks_identity *id = &ks->sources[i]->ids[k];
+
+			if (live(id, now) && id->blob_len == len && memcmp(id->blob, blob, len) == 0) {
+				id->src->refs++;
+				found = id;
+			}
+		}
+	}
+	pthread_mutex_unlock(&ks->lock);
+	return found;
+}
+
+void keystore_put(struct keystore *ks, struct ks_identity *id)
+{
+	pthread_mutex_lock(&ks->lock);
+	ks_source_unref(id->src);
+	pthread_mutex_unlock(&ks->lock);
+}
+
+int keystore_foreach(struct keystore *ks, int (*fn)(void *ctx, const struct ks_identity *id),
+                     void *ctx)
+{
+	time_t now = time(NULL);
+	int r = ERR_OK;
+
+	pthread_mutex_lock(&ks->lock);
+	for (size_t i = 0; i < ks->nsources && r == ERR_OK; i++)
+		for (size_t k = 0; k < ks->sources[i]->nids && r == ERR_OK; k++)
+			if (live(&ks->sources[i]->ids[k], now))
+				r = fn(ctx, &ks->sources[i]->ids[k]);
+	pthread_mutex_unlock(&ks->lock);
+	return r;
+}
+
+void keystore_each_token(struct keystore *ks, void (*fn)(struct p11_token *t))
+{
+	pthread_mutex_lock(&ks->lock);
+	for (size_t i = 0; i < ks->nsources; i++)
+		for (size_t k = 0; k < ks->sources[i]->ntokens; k++)
+			fn(ks->sources[i]->tokens[k]);
+	pthread_mutex_unlock(&ks->lock);
+}

@@ -1,0 +1,345 @@
+/* The poll() loop, connection buffers and the hand-off to worker threads. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "listener.h"
+#include "log.h"
+#include "server.h"
+
+/* A read chunk; a message may be up to AGENT_MAX_MESSAGE plus its length prefix. */
+#define READ_CHUNK 16384
+#define IN_MAX (AGENT_MAX_MESSAGE + 4 + READ_CHUNK)
+#define OUT_MAX (4 * AGENT_MAX_MESSAGE)
+
+struct conn {
+	int fd;
+	struct wbuf in, out, msg;
+	struct agent_client client;
+	int busy;               /* owned by a worker until it comes back on the done list */
+	int failed;             /* the worker could not build a reply: close after */
+	time_t partial_since;
+	struct conn *next;
+};
+
+struct server {
+	struct agent *agent;
+	const struct server_options *opt;
+	struct conn *conns[SERVER_MAX_CONNECTIONS];
+	size_t nconns;
+	int wake_fd;
+	pthread_t workers[SERVER_WORKERS];
+	size_t nworkers;
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	struct conn *queue, *queue_tail, *done;
+	int stopping;
+	size_t busy;
+};
+
+/* Sends what it can without blocking; returns -1 when the peer is gone. */
+static int conn_flush(struct conn *c)
+{
+	ssize_t n;
+
+	while (wbuf_avail(&c->out) > 0) {
+		n = send(c->fd, wbuf_ptr(&c->out), wbuf_avail(&c->out), MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0)
+			return -1;
+		if (wbuf_skip(&c->out, (size_t)n) != ERR_OK)
+			return -1;
+	}
+	wbuf_reset(&c->out);
+	return 0;
+}
+
+static void *worker_main(void *arg)
+{
+	struct server *s = arg;
+	struct conn *c;
+	uint64_t one = 1;
+
+	for (;;) {
+		pthread_mutex_lock(&s->qlock);
+		while (s->queue == NULL && !s->stopping)
+			pthread_cond_wait(&s->qcond, &s->qlock);
+		if (s->queue == NULL) {
+			pthread_mutex_unlock(&s->qlock);
+			return NULL;
+		}
+		c = s->queue;
+		s->queue = c->next;
+		if (s->queue == NULL)
+			s->queue_tail = NULL;
+		pthread_mutex_unlock(&s->qlock);
+
+		c->failed = agent_handle(s->agent, &c->client, &c->msg, &c->out) != ERR_OK;
+		/* The loop does not touch a busy connection, so the reply can go out from here. */
+		if (!c->failed && conn_flush(c) != 0)
+			c->failed = 1;
+
+		pthread_mutex_lock(&s->qlock);
+		c->next = s->done;
+		s->done = c;
+		pthread_mutex_unlock(&s->qlock);
+		if (write(s->wake_fd, &one, sizeof(one)) < 0)
+			log_error("waking the event loop: %s", strerror(errno));
+	}
+}
+
+static void conn_close(struct server *s, size_t i)
+{
+	struct conn *c = s->conns[i];
+
+	close(c->fd);
+	wbuf_free(&c->in);
+	wbuf_free(&c->out);
+	free(c);
+	s->conns[i] = s->conns[--s->nconns];
+}
+
+static void dispatch(struct server *s, struct conn *c)
+{
+	c->busy = 1;
+	c->next = NULL;
+	s->busy++;
+	pthread_mutex_lock(&s->qlock);
+	if (s->queue_tail != NULL)
+		s->queue_tail->next = c;
+	else
+		s->queue = c;
+	s->queue_tail = c;
+	pthread_cond_signal(&s->qcond);
+	pthread_mutex_unlock(&s->qlock);
+}
+
+/* Takes the next complete message, if any; returns -1 when the connection must close. */
+static int conn_process(struct server *s, struct conn *c)
+{
+	int r;
+
+	if (c->busy || wbuf_avail(&c->out) > 0)
+		return 0;       /* one request at a time; the reply goes first */
+	r = agent_frame_take(&c->in, &c->msg);
+	if (r == ERR_INCOMPLETE) {
+		if (wbuf_avail(&c->in) > 0 && c->partial_since == 0)
+			c->partial_since = time(NULL);
+		return 0;
+	}
+	if (r != ERR_OK) {
+		log_info("closing connection from pid %ld: message length over %d bytes",
+		         (long)c->client.pid, AGENT_MAX_MESSAGE);
+		return -1;
+	}
+	c->partial_since = wbuf_avail(&c->in) > 0 ? time(NULL) : 0;
+	dispatch(s, c);
+	return 0;
+}
+
+static int conn_read(struct conn *c)
+{
+	uint8_t *p;
+	ssize_t n;
+
+	if (wbuf_reserve(&c->in, READ_CHUNK, &p) != ERR_OK)
+		return -1;
+	n = recv(c->fd, p, READ_CHUNK, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0)
+		return -1;
+	wbuf_commit(&c->in, (size_t)n);
+	return 0;
+}
+
+static void accept_one(struct server *s)
+{
+	struct conn *c;
+	uid_t uid;
+	pid_t pid;
+	int fd;
+
+	fd = accept4(s->opt->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	if (listener_peer(fd, &uid, &pid) != ERR_OK) {
+		log_warn("refused connection: no peer credentials");
+		close(fd);
+		return;
+	}
+	/* Only our own user (and root, as with ssh-agent) may use the keys. */
+	if (uid != getuid() && uid != 0) {
+		log_warn("refused connection from uid %ld pid %ld: not uid %ld", (long)uid,
+		         (long)pid, (long)getuid());
+		close(fd);
+		return;
+	}
+	if (s->nconns >= SERVER_MAX_CONNECTIONS || (c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("refused connection from pid %ld: %d connections open", (long)pid,
+		         SERVER_MAX_CONNECTIONS);
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->client.uid = uid;
+	c->client.pid = pid;
+	wbuf_init(&c->in, IN_MAX);
+	wbuf_init(&c->out, OUT_MAX);
+	s->conns[s->nconns++] = c;
+}
+
+/* Collects connections whose request a worker finished. */
+static void collect_done(struct server *s)
+{
+	struct conn *c, *next;
+	uint64_t count;
+
+	if (read(s->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		log_error("reading the wake-up counter: %s", strerror(errno));
+	pthread_mutex_lock(&s->qlock);
+	c = s->done;
+	s->done = NULL;
+	pthread_mutex_unlock(&s->qlock);
+	for (; c != NULL; c = next) {
+		next = c->next;
+		c->busy = 0;
+		s->busy--;
+		/* Wipes the request (it may have carried a PIN) now that it is answered. */
+		wbuf_compact(&c->in);
+	}
+}
+
+static void service_connections(struct server *s, struct pollfd *pfds, size_t *map, size_t np)
+{
+	time_t now = time(NULL);
+
+	for (size_t k = 2; k < np; k++) {
+		struct conn *c = s->conns[map[k]];
+		short re = pfds[k].revents;
+
+		if (c->busy)
+			continue;
+		if ((re & POLLIN) && conn_read(c) != 0)
+			c->failed = 1;
+		else if ((re & (POLLHUP | POLLERR)) && !(re & POLLIN))
+			c->failed = 1;
+		if (!c->failed && (re & POLLOUT) && conn_flush(c) != 0)
+			c->failed = 1;
+		if (!c->failed && c->partial_since != 0 && now - c->partial_since > SERVER_STALL_SECONDS) {
+			log_info("closing connection from pid %ld: message left unfinished for %d s",
+			         (long)c->client.pid, SERVER_STALL_SECONDS);
+			c->failed = 1;
+		}
+	}
+}
+
+static void sweep(struct server *s)
+{
+	for (size_t i = s->nconns; i-- > 0;) {
+		struct conn *c = s->conns[i];
+
+		if (c->busy)
+			continue;
+		if (!c->failed && conn_process(s, c) != 0)
+			c->failed = 1;
+		if (c->failed)
+			conn_close(s, i);
+	}
+}
+
+static int loop_once(struct server *s)
+{
+	struct pollfd pfds[SERVER_MAX_CONNECTIONS + 2];
+	size_t map[SERVER_MAX_CONNECTIONS + 2], np = 2;
+	int n;
+
+	pfds[0] = (struct pollfd){ s->opt->listen_fd, POLLIN, 0 };
+	pfds[1] = (struct pollfd){ s->wake_fd, POLLIN, 0 };
+	for (size_t i = 0; i < s->nconns; i++) {
+		struct conn *c = s->conns[i];
+
+		if (c->busy)
+			continue;
+		pfds[np] = (struct pollfd){ c->fd, POLLIN, 0 };
+		if (wbuf_avail(&c->out) > 0)
+			pfds[np].events = POLLOUT;      /* reply first, then the next request */
+		map[np++] = i;
+	}
+	/* Stall checks, key expiry and the watched process all need this regular tick. */
+	n = poll(pfds, np, 1000);
+	if (n < 0)
+		return errno == EINTR ? 0 : -1;
+	keystore_expire(&s->agent->keys, time(NULL));
+	if (pfds[1].revents & POLLIN)
+		collect_done(s);
+	service_connections(s, pfds, map, np);
+	if (pfds[0].revents & POLLIN)
+		accept_one(s);
+	sweep(s);
+	return 0;
+}
+
+static int start_workers(struct server *s)
+{
+	for (; s->nworkers < SERVER_WORKERS; s->nworkers++)
+		if (pthread_create(&s->workers[s->nworkers], NULL, worker_main, s) != 0)
+			return -1;
+	return 0;
+}
+
+static void stop_workers(struct server *s)
+{
+	pthread_mutex_lock(&s->qlock);
+	s->stopping = 1;
+	pthread_cond_broadcast(&s->qcond);
+	pthread_mutex_unlock(&s->qlock);
+	for (size_t i = 0; i < s->nworkers; i++)
+		pthread_join(s->workers[i], NULL);
+}
+
+int server_run(struct agent *a, const struct server_options *opt)
+{
+	struct server s;
+	int r = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.agent = a;
+	s.opt = opt;
+	pthread_mutex_init(&s.qlock, NULL);
+	pthread_cond_init(&s.qcond, NULL);
+	if ((s.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 || start_workers(&s) != 0) {
+		log_error("starting the event loop: %s", strerror(errno));
+		r = -1;
+	}
+	while (r == 0 && !*opt->quit) {
+		if (opt->watch_pid > 0 && kill(opt->watch_pid, 0) != 0 && errno == ESRCH)
+			break;
+		r = loop_once(&s);
+	}
+	/* Waits for requests in flight; a prompt is bounded by its timeout. */
+	while (s.busy > 0 && r == 0) {
+		struct pollfd pfd = { s.wake_fd, POLLIN, 0 };
+
+		if (poll(&pfd, 1, 1000) > 0)
+			collect_done(&s);
+	}
+	stop_workers(&s);
+	while (s.nconns > 0)
+		conn_close(&s, s.nconns - 1);
+	if (s.wake_fd >= 0)
+		close(s.wake_fd);
+	pthread_mutex_destroy(&s.qlock);
+	pthread_cond_destroy(&s.qcond);
+	return r;
+}
