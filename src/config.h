@@ -1,0 +1,44 @@
+/*
+ * The configuration file (YAML): the tokens to serve at start-up. Its top level is a mapping
+ * so that later sections (the policy) sit beside `tokens`. Errors name file:line:column.
+ */
+#ifndef P11G_CONFIG_H
+#define P11G_CONFIG_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+enum pin_source { PIN_SOURCE_ASKPASS, PIN_SOURCE_NONE, PIN_SOURCE_FILE };
+
+struct config_token {
+	char *name;
+	char *module;           /* a path or a p11-kit registry name */
+	char *uri;              /* RFC 7512, selects tokens and keys; NULL: all */
+	enum pin_source pin;
+	char *pin_file;         /* PIN_SOURCE_FILE only */
+	unsigned line;
+};
+
+struct config {
+	char *path;
+	struct config_token *tokens;
+	size_t ntokens;
+};
+
+/* Caps on what a file may ask of us. */
+#define CONFIG_MAX_TOKENS 64
+#define CONFIG_MAX_FILE (1024 * 1024)
+
+int config_load_file(const char *path, struct config *cfg, struct reason *why)
+	__attribute__((warn_unused_result));
+/* Parses YAML text; `name` stands for the file name in messages. */
+int config_load_text(const char *name, const char *text, size_t len, struct config *cfg,
+                     struct reason *why) __attribute__((warn_unused_result));
+void config_free(struct config *cfg);
+/* $XDG_CONFIG_HOME/p11guard/config.yaml, or ~/.config/p11guard/config.yaml. */
+int config_default_path(char *buf, size_t size);
+/* The built-in configuration used when no file exists: the demo SoftHSM token. */
+extern const char config_builtin_default[];
+
+#endif

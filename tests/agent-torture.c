@@ -1,0 +1,269 @@
+/*
+ * Integration helper: while one thread signs continuously, sends the agent every kind of bad
+ * input (each message type cut at every length, junk, a 300 KiB length, a half message that
+ * stalls, too many connections) and checks the signer is never refused or stalled.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent-proto.h"
+#include "err.h"
+
+static atomic_int stop, sign_ok, sign_fail;
+static uint8_t key_blob[4096];
+static size_t key_len;
+
+static int connect_agent(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *path = getenv("SSH_AUTH_SOCK");
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct timeval tv = { 10, 0 };
+
+	if (path == NULL || fd < 0)
+		exit(2);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		perror("connect");
+		exit(2);
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static int send_all(int fd, const void *p, size_t n)
+{
+	return send(fd, p, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+}
+
+/* Reads one framed reply; returns its type, or -1 on EOF/timeout. */
+static int read_reply(int fd, struct wbuf *body)
+{
+	uint8_t hdr[4], t;
+	uint32_t len;
+	struct wbuf h;
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < 4 && (n = recv(fd, hdr + got, 4 - got, 0)) > 0)
+		got += (size_t)n;
+	wbuf_view(&h, hdr, 4);
+	if (got < 4 || wbuf_get_u32(&h, &len) != ERR_OK || len == 0 || len > AGENT_MAX_MESSAGE)
+		return -1;
+	wbuf_reset(body);
+	uint8_t *p;
+	if (wbuf_reserve(body, len, &p) != ERR_OK)
+		return -1;
+	for (got = 0; got < len && (n = recv(fd, p + got, len - got, 0)) > 0;)
+		got += (size_t)n;
+	if (got < len)
+		return -1;
+	wbuf_commit(body, len);
+	return wbuf_get_u8(body, &t) == ERR_OK ? t : -1;
+}
+
+static int request(int fd, const struct wbuf *req, struct wbuf *body)
+{
+	if (send_all(fd, wbuf_ptr(req), wbuf_avail(req)) != 0)
+		return -1;
+	return read_reply(fd, body);
+}
+
+static void first_key(void)
+{
+	struct wbuf req, body;
+	const uint8_t *p;
+	uint32_t n;
+	int fd = connect_agent();
+
+	wbuf_init(&req, 64);
+	wbuf_init(&body, AGENT_MAX_MESSAGE);
+	if (agent_frame_simple(&req, AGENTC_REQUEST_IDENTITIES) != ERR_OK ||
+	    request(fd, &req, &body) != AGENT_IDENTITIES_ANSWER ||
+	    wbuf_get_u32(&body, &n) != ERR_OK || n == 0 ||
+	    wbuf_get_string(&body, &p, &key_len) != ERR_OK || key_len > sizeof(key_blob)) {
+		fprintf(stderr, "agent-torture: no identity to sign with\n");
+		exit(1);
+	}
+	memcpy(key_blob, p, key_len);
+	wbuf_free(&req);
+	wbuf_free(&body);
+	close(fd);
+}
+
+static void *signer(void *arg)
+{
+	struct wbuf req, body;
+	int fd = connect_agent();
+
+	(void)arg;
+	wbuf_init(&req, 8192);
+	wbuf_init(&body, AGENT_MAX_MESSAGE);
+	if (agent_request_sign(&req, key_blob, key_len, (const uint8_t *)"data", 4, 0) != ERR_OK)
+		exit(2);
+	while (!atomic_load(&stop)) {
+		if (request(fd, &req, &body) == AGENT_SIGN_RESPONSE)
+			atomic_fetch_add(&sign_ok, 1);
+		else
+			atomic_fetch_add(&sign_fail, 1);
+	}
+	close(fd);
+	wbuf_free(&req);
+	wbuf_free(&body);
+	return NULL;
+}
+
+/* Expects FAILURE for `msg` and then a working connection (identities answered). */
+/* More than the agent accepts at once (SERVER_MAX_CONNECTIONS is 128). */
+#define SERVER_CONNECTIONS_TRIED 140
+
+static int bad_message_keeps_connection(const uint8_t *msg, size_t len)
+{
+	struct wbuf req, body;
+	int fd = connect_agent(), t1, t2;
+
+	wbuf_init(&req, 2 * AGENT_MAX_MESSAGE);
+	wbuf_init(&body, AGENT_MAX_MESSAGE);
+	if (wbuf_put_u32(&req, (uint32_t)len) != ERR_OK || wbuf_put_bytes(&req, msg, len) != ERR_OK)
+		exit(2);
+	t1 = request(fd, &req, &body);
+	wbuf_reset(&req);
+	if (agent_frame_simple(&req, AGENTC_REQUEST_IDENTITIES) != ERR_OK)
+		exit(2);
+	t2 = request(fd, &req, &body);
+	close(fd);
+	wbuf_free(&req);
+	wbuf_free(&body);
+	if ((t1 != AGENT_FAILURE && t1 != AGENT_EXTENSION_FAILURE) || t2 != AGENT_IDENTITIES_ANSWER) {
+		fprintf(stderr, "agent-torture: bad message type %u (%zu bytes): reply %d, then %d\n",
+		        len ? msg[0] : 0, len, t1, t2);
+		return -1;
+	}
+	return 0;
+}
+
+static void valid_body(struct wbuf *b, uint8_t type)
+{
+	int r = wbuf_put_u8(b, type);
+
+	switch (type) {
+	case AGENTC_SIGN_REQUEST:
+		r |= wbuf_put_string(b, key_blob, key_len) | wbuf_put_cstring(b, "data") |
+		     wbuf_put_u32(b, 0);
+		break;
+	case AGENTC_REMOVE_IDENTITY:
+		r |= wbuf_put_string(b, key_blob, key_len);
+		break;
+	case AGENTC_ADD_SMARTCARD_KEY:
+	case AGENTC_REMOVE_SMARTCARD_KEY:
+	case AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED:
+		r |= wbuf_put_cstring(b, "/nonexistent/module.so") | wbuf_put_cstring(b, "0000");
+		if (type == AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED)
+			r |= wbuf_put_u8(b, AGENT_CONSTRAIN_LIFETIME) | wbuf_put_u32(b, 5);
+		break;
+	case AGENTC_LOCK:
+	case AGENTC_UNLOCK:
+		r |= wbuf_put_cstring(b, "passphrase");
+		break;
+	case AGENTC_EXTENSION:
+		r |= wbuf_put_cstring(b, "session-bind@openssh.com") | wbuf_put_cstring(b, "x");
+		break;
+	}
+	if (r != ERR_OK)
+		exit(2);
+}
+
+static int malformed_messages(void)
+{
+	static const uint8_t types[] = {
+		AGENTC_SIGN_REQUEST, AGENTC_REMOVE_IDENTITY, AGENTC_ADD_SMARTCARD_KEY,
+		AGENTC_REMOVE_SMARTCARD_KEY, AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED, AGENTC_LOCK,
+		AGENTC_UNLOCK, AGENTC_EXTENSION,
+	};
+	static const uint8_t junk[][6] = {
+		{ 0 }, { 99, 1, 2 }, { 255, 255, 255, 255, 255, 255 }, { 17, 0, 0, 0, 9 },
+		{ 25 }, { 11, 0 },
+	};
+	struct wbuf b;
+	int failures = 0;
+
+	for (size_t i = 0; i < sizeof(types); i++) {
+		wbuf_init(&b, 8192);
+		valid_body(&b, types[i]);
+		/* Every cut of every message type; the cut keeps the type byte. */
+		for (size_t len = 2; len < wbuf_avail(&b); len++)
+			failures += bad_message_keeps_connection(wbuf_ptr(&b), len) != 0;
+		wbuf_free(&b);
+	}
+	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
+		failures += bad_message_keeps_connection(junk[i], i == 0 ? 1 : sizeof(junk[i])) != 0;
+	return failures;
+}
+
+static int expect_closed(int fd, const char *what)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, 0);
+
+	close(fd);
+	if (n != 0) {
+		fprintf(stderr, "agent-torture: %s: connection not closed by the agent\n", what);
+		return 1;
+	}
+	return 0;
+}
+
+static int oversized_and_truncated(void)
+{
+	static const uint8_t over[] = { 0x00, 0x04, 0xb0, 0x00, 11 };   /* 300 KiB */
+	static const uint8_t half[] = { 0, 0, 0, 100, 13, 0, 0 };
+	int failures = 0, fd;
+
+	fd = connect_agent();
+	send_all(fd, over, sizeof(over));
+	failures += expect_closed(fd, "300 KiB length");
+	/* A truncated message whose sender hangs up: the agent just drops it. */
+	fd = connect_agent();
+	send_all(fd, half, sizeof(half));
+	close(fd);
+	return failures;
+}
+
+int main(void)
+{
+	static const uint8_t half[] = { 0, 0, 0, 100, 13, 0, 0 };
+	int failures = 0, stalled, extra[SERVER_CONNECTIONS_TRIED];
+	pthread_t th;
+
+	first_key();
+	if (pthread_create(&th, NULL, signer, NULL) != 0)
+		return 2;
+	/* A client that sends half a message and stalls, left open throughout. */
+	stalled = connect_agent();
+	send_all(stalled, half, sizeof(half));
+
+	failures += malformed_messages();
+	failures += oversized_and_truncated();
+	/* More connections than the agent's cap: extra ones are refused, the signer is not. */
+	for (int i = 0; i < SERVER_CONNECTIONS_TRIED; i++)
+		extra[i] = connect_agent();
+	sleep(1);
+	for (int i = 0; i < SERVER_CONNECTIONS_TRIED; i++)
+		close(extra[i]);
+	failures += expect_closed(stalled, "stalled half message");
+
+	atomic_store(&stop, 1);
+	pthread_join(th, NULL);
+	printf("signer: %d signatures, %d refused; bad clients: %d unexpected replies\n",
+	       atomic_load(&sign_ok), atomic_load(&sign_fail), failures);
+	return failures == 0 && atomic_load(&sign_fail) == 0 && atomic_load(&sign_ok) > 0 ? 0 : 1;
+}

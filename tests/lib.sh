@@ -1,0 +1,130 @@
+# Shared by the integration tests: throw-away SoftHSM tokens, the agent, loopback sshds.
+# Every test gets its own directory, removed (with its processes) when it exits.
+set -eu
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+AGENT=$top_builddir/p11guard-agent
+CLI=$top_builddir/p11guard
+PIN=123456
+T=$(mktemp -d "${TMPDIR:-/tmp}/p11g-test.XXXXXX")
+PIDS=""
+
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+	if [ "${KEEP_TEST_DIR:-}" = "" ]; then rm -rf "$T"; fi
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$T"/*.log; do
+		[ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; } >&2
+	done
+	exit 1
+}
+ok() { echo "ok: $*"; }
+
+softhsm_module() { "$top_srcdir/softhsm-fixtures/find-softhsm"; }
+
+# make_token LABEL [KEYTYPE...]: a token in $T/hsm, exported through SOFTHSM2_CONF.
+make_token() {
+	"$top_srcdir/softhsm-fixtures/make-token" "$T/hsm" "$@" >/dev/null ||
+		fail "making token $1"
+	export SOFTHSM2_CONF="$T/hsm/softhsm2.conf"
+}
+
+# An askpass that prints $1 and counts its calls in $T/askpass.count.
+make_askpass() {
+	cat > "$T/askpass" <<ASK
+#!/bin/sh
+echo x >> "$T/askpass.count"
+printf '%s\n' "$1"
+ASK
+	chmod +x "$T/askpass"
+	export SSH_ASKPASS="$T/askpass" SSH_ASKPASS_REQUIRE=force DISPLAY=:0
+}
+
+# write_config FILE TOKEN-LABEL...: one config entry per SoftHSM token.
+write_config() {
+	cfg=$1; shift
+	echo "tokens:" > "$cfg"
+	for label in "$@"; do
+		cat >> "$cfg" <<CFG
+  - name: $label
+    module: $(softhsm_module)
+    uri: "pkcs11:token=$label"
+    pin: askpass
+CFG
+	done
+}
+
+wait_for() {    # wait_for SECONDS COMMAND...: polls until the command succeeds
+	n=$(($1 * 10)); shift
+	while ! "$@" >/dev/null 2>&1; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# start_agent [ARGS...]: runs the agent in the foreground with debug logs.
+start_agent() {
+	export SSH_AUTH_SOCK="$T/agent.sock"
+	"$AGENT" -d -a "$SSH_AUTH_SOCK" "$@" > "$T/agent.log" 2>&1 &
+	AGENT_PID=$!
+	PIDS="$PIDS $AGENT_PID"
+	wait_for 10 test -S "$SSH_AUTH_SOCK" || fail "agent did not start"
+}
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_sshd NAME: an sshd on 127.0.0.1 with its own host key, accepting $T/NAME.keys.
+# Sets NAME_PORT and adds the host key to $T/known_hosts.
+start_sshd() {
+	name=$1
+	d=$T/sshd-$name
+	mkdir -p "$d"
+	ssh-keygen -q -t ed25519 -N '' -f "$d/hostkey"
+	: > "$T/$name.keys"
+	[ "$(id -u)" -ne 0 ] || mkdir -p /run/sshd
+	port=$(free_port)
+	cat > "$d/sshd_config" <<CONF
+Port $port
+ListenAddress 127.0.0.1
+HostKey $d/hostkey
+PidFile $d/sshd.pid
+AuthorizedKeysFile $T/$name.keys
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+LogLevel VERBOSE
+PermitRootLogin prohibit-password
+${SSHD_EXTRA:-}
+CONF
+	/usr/sbin/sshd -D -f "$d/sshd_config" -E "$T/sshd-$name.log" &
+	PIDS="$PIDS $!"
+	wait_for 10 grep -q "Server listening" "$T/sshd-$name.log" || fail "sshd $name did not start"
+	echo "[127.0.0.1]:$port $(cat "$d/hostkey.pub")" >> "$T/known_hosts"
+	eval "${name}_PORT=$port"
+}
+
+# ssh_run PORT PUBKEY-FILE [SSH-OPTIONS...] -- COMMAND: stock ssh, only that agent key.
+ssh_run() {
+	port=$1; key=$2; shift 2
+	ssh -F /dev/null -p "$port" -o BatchMode=yes -o IdentitiesOnly=yes \
+		-o IdentityFile="$key" -o UserKnownHostsFile="$T/known_hosts" \
+		-o StrictHostKeyChecking=yes -o ConnectTimeout=10 "$@"
+}
+
+# Splits `ssh-add -L` into one public key file per key label: $T/pub/LABEL.pub.
+split_pubkeys() {
+	mkdir -p "$T/pub"
+	ssh-add -L | while read -r type b64 label rest; do
+		echo "$type $b64 $label" > "$T/pub/$label.pub"
+	done
+}

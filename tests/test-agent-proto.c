@@ -1,0 +1,185 @@
+/* Unit tests for src/agent-proto.c: framing caps, every message truncated, constraints. */
+#include "agent-proto.h"
+#include "check.h"
+#include "err.h"
+
+static void test_framing(void)
+{
+	static const uint8_t over[] = { 0x00, 0x04, 0xb0, 0x00, 11 };     /* 300 KiB */
+	static const uint8_t zero[] = { 0, 0, 0, 0 };
+	static const uint8_t partial[] = { 0, 0, 0, 5, 11, 1 };
+	static const uint8_t two[] = { 0, 0, 0, 1, 11, 0, 0, 0, 1, 19 };
+	struct wbuf in, msg;
+	uint8_t t;
+
+	wbuf_view(&in, over, sizeof(over));
+	CHECK(agent_frame_take(&in, &msg) == ERR_TOO_LARGE, "300 KiB length");
+	wbuf_view(&in, zero, sizeof(zero));
+	CHECK(agent_frame_take(&in, &msg) == ERR_TOO_LARGE, "zero length");
+	wbuf_view(&in, partial, sizeof(partial));
+	CHECK(agent_frame_take(&in, &msg) == ERR_INCOMPLETE, "half a message");
+	CHECK(wbuf_avail(&in) == sizeof(partial), "nothing consumed while incomplete");
+	wbuf_view(&in, two, sizeof(two));
+	CHECK(agent_frame_take(&in, &msg) == ERR_OK && wbuf_get_u8(&msg, &t) == ERR_OK &&
+	      t == 11, "first of two pipelined messages");
+	CHECK(agent_frame_take(&in, &msg) == ERR_OK && wbuf_get_u8(&msg, &t) == ERR_OK &&
+	      t == 19, "second of two");
+}
+
+/* Valid bodies for every request with a body. */
+static void build(struct wbuf *b, uint8_t type)
+{
+	int r = wbuf_put_u8(b, type);
+
+	switch (type) {
+	case AGENTC_SIGN_REQUEST:
+		r |= wbuf_put_cstring(b, "keyblob") | wbuf_put_cstring(b, "data") |
+		     wbuf_put_u32(b, AGENT_SIGN_RSA_SHA2_512);
+		break;
+	case AGENTC_REMOVE_IDENTITY:
+		r |= wbuf_put_cstring(b, "keyblob");
+		break;
+	case AGENTC_ADD_SMARTCARD_KEY:
+	case AGENTC_REMOVE_SMARTCARD_KEY:
+		r |= wbuf_put_cstring(b, "/usr/lib/x.so") | wbuf_put_cstring(b, "1234");
+		break;
+	case AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED:
+		r |= wbuf_put_cstring(b, "/usr/lib/x.so") | wbuf_put_cstring(b, "1234") |
+		     wbuf_put_u8(b, AGENT_CONSTRAIN_LIFETIME) | wbuf_put_u32(b, 60) |
+		     wbuf_put_u8(b, AGENT_CONSTRAIN_CONFIRM) |
+		     wbuf_put_u8(b, AGENT_CONSTRAIN_EXTENSION) |
+		     wbuf_put_cstring(b, "restrict-destination-v00@openssh.com") |
+		     wbuf_put_cstring(b, "constraint");
+		break;
+	case AGENTC_LOCK:
+	case AGENTC_UNLOCK:
+		r |= wbuf_put_cstring(b, "passphrase");
+		break;
+	case AGENTC_EXTENSION:
+		r |= wbuf_put_cstring(b, "query");
+		break;
+	}
+	if (r != ERR_OK)
+		abort();
+}
+
+static void test_valid_and_truncated(void)
+{
+	static const uint8_t types[] = {
+		AGENTC_SIGN_REQUEST, AGENTC_REMOVE_IDENTITY, AGENTC_ADD_SMARTCARD_KEY,
+		AGENTC_REMOVE_SMARTCARD_KEY, AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED, AGENTC_LOCK,
+		AGENTC_UNLOCK,
+	};
+	struct agent_request req;
+	struct wbuf b, m;
+
+	for (size_t i = 0; i < sizeof(types); i++) {
+		wbuf_init(&b, 4096);
+		build(&b, types[i]);
+		wbuf_view(&m, wbuf_ptr(&b), wbuf_avail(&b));
+		CHECK(agent_request_parse(&m, &req) == ERR_OK && req.type == types[i],
+		      "type %u parses", types[i]);
+		/* Every strict prefix must be refused, never half-read. (Constraints are
+		 * optional, so a constrained add cut between two of them is a valid message.) */
+		for (size_t len = 1; len < wbuf_avail(&b) &&
+		     types[i] != AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED; len++) {
+			wbuf_view(&m, wbuf_ptr(&b), len);
+			CHECK(agent_request_parse(&m, &req) != ERR_OK,
+			      "type %u cut at %zu bytes is refused", types[i], len);
+		}
+		if (wbuf_put_u8(&b, 0) != ERR_OK)
+			abort();
+		wbuf_view(&m, wbuf_ptr(&b), wbuf_avail(&b));
+		CHECK(agent_request_parse(&m, &req) != ERR_OK || types[i] == AGENTC_EXTENSION,
+		      "type %u with a trailing byte is refused", types[i]);
+		wbuf_free(&b);
+	}
+}
+
+static void test_fields(void)
+{
+	struct agent_request req;
+	struct wbuf b, m;
+
+	wbuf_init(&b, 4096);
+	build(&b, AGENTC_SIGN_REQUEST);
+	wbuf_view(&m, wbuf_ptr(&b), wbuf_avail(&b));
+	CHECK(agent_request_parse(&m, &req) == ERR_OK && req.u.sign.flags == 4 &&
+	      agent_bytes_eq(req.u.sign.data, "data"), "sign request fields");
+	wbuf_reset(&b);
+	build(&b, AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED);
+	wbuf_view(&m, wbuf_ptr(&b), wbuf_avail(&b));
+	CHECK(agent_request_parse(&m, &req) == ERR_OK, "constrained add");
+	CHECK(req.u.smartcard.constraints.lifetime == 60 && req.u.smartcard.constraints.confirm &&
+	      req.u.smartcard.constraints.n_ext == 1 &&
+	      agent_bytes_eq(req.u.smartcard.constraints.ext[0].data, "constraint"),
+	      "constraints read");
+	/* Cuts inside a constraint: in the lifetime, and in the extension's name and data. */
+	for (size_t len = 27; len < wbuf_avail(&b) - 1; len++) {
+		if (len == 31 || len == 32)
+			continue;       /* after the lifetime, after confirm: valid messages */
+		wbuf_view(&m, wbuf_ptr(&b), len);
+		CHECK(agent_request_parse(&m, &req) != ERR_OK, "constrained add cut at %zu", len);
+	}
+	wbuf_free(&b);
+}
+
+static void test_bad_constraints(void)
+{
+	struct agent_request req;
+	struct wbuf b, m;
+	int r;
+
+	wbuf_init(&b, 4096);
+	r = wbuf_put_u8(&b, AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED) | wbuf_put_cstring(&b, "/m") |
+	    wbuf_put_cstring(&b, "") | wbuf_put_u8(&b, AGENT_CONSTRAIN_CONFIRM) |
+	    wbuf_put_u8(&b, AGENT_CONSTRAIN_CONFIRM);
+	wbuf_view(&m, wbuf_ptr(&b), wbuf_avail(&b));
+	CHECK(r == ERR_OK && agent_request_parse(&m, &req) == ERR_FORMAT, "confirm twice");
+	wbuf_reset(&b);
+	r = wbuf_put_u8(&b, AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED) | wbuf_put_cstring(&b, "/m") |
+	    wbuf_put_cstring(&b, "") | wbuf_put_u8(&b, 77);
+	wbuf_view(&m, wbuf_ptr(&b), wbuf_avail(&b));
+	CHECK(r == ERR_OK && agent_request_parse(&m, &req) == ERR_UNSUPPORTED,
+	      "unknown constraint type");
+	wbuf_reset(&b);
+	r = wbuf_put_u8(&b, AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED) | wbuf_put_cstring(&b, "/m") |
+	    wbuf_put_cstring(&b, "");
+	for (int i = 0; i < AGENT_MAX_CONSTRAINT_EXTENSIONS + 1; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "ext%d@example.com", i);
+		r |= wbuf_put_u8(&b, AGENT_CONSTRAIN_EXTENSION) | wbuf_put_cstring(&b, name);
+	}
+	wbuf_view(&m, wbuf_ptr(&b), wbuf_avail(&b));
+	/* An unknown extension swallows the rest, so nine names still parse as one. */
+	CHECK(r == ERR_OK && agent_request_parse(&m, &req) == ERR_OK &&
+	      req.u.smartcard.constraints.n_ext == 1, "unknown extension takes the rest");
+	wbuf_free(&b);
+}
+
+static void test_encode(void)
+{
+	struct wbuf out, in, msg;
+	uint8_t t;
+	size_t mark;
+
+	wbuf_init(&out, 1024);
+	CHECK(agent_frame_begin(&out, AGENT_SIGN_RESPONSE, &mark) == ERR_OK &&
+	      wbuf_put_cstring(&out, "sig") == ERR_OK && agent_frame_end(&out, mark) == ERR_OK,
+	      "encode");
+	wbuf_view(&in, wbuf_ptr(&out), wbuf_avail(&out));
+	CHECK(agent_frame_take(&in, &msg) == ERR_OK && wbuf_get_u8(&msg, &t) == ERR_OK &&
+	      t == AGENT_SIGN_RESPONSE && wbuf_avail(&msg) == 7, "framed reply reads back");
+	wbuf_free(&out);
+}
+
+int main(void)
+{
+	test_framing();
+	test_valid_and_truncated();
+	test_fields();
+	test_bad_constraints();
+	test_encode();
+	CHECK_DONE();
+}

@@ -1,0 +1,78 @@
+/* Unit tests for src/config.c: a valid file, and each malformed one names line and column. */
+#include "check.h"
+#include "config.h"
+
+static int load(const char *text, struct config *cfg, struct reason *why)
+{
+	reason_clear(why);
+	return config_load_text("t.yaml", text, strlen(text), cfg, why);
+}
+
+static void expect_error(const char *text, const char *where, const char *words)
+{
+	struct config cfg;
+	struct reason why;
+
+	CHECK(load(text, &cfg, &why) == ERR_CONFIG, "refused: %s", words);
+	CHECK(strncmp(why.text, where, strlen(where)) == 0, "position %s in \"%s\"", where,
+	      why.text);
+	CHECK(strstr(why.text, words) != NULL, "\"%s\" in \"%s\"", words, why.text);
+}
+
+static void test_valid(void)
+{
+	struct config cfg;
+	struct reason why;
+
+	CHECK(load("tokens:\n  - name: yk\n    module: opensc-pkcs11\n"
+	           "    uri: \"pkcs11:token=PIV\"\n    pin: askpass\n"
+	           "  - module: /usr/lib/softhsm/libsofthsm2.so\n    pin: file:/etc/pin\n",
+	           &cfg, &why) == ERR_OK, "valid file: %s", why.text);
+	CHECK(cfg.ntokens == 2, "two tokens");
+	CHECK(strcmp(cfg.tokens[0].name, "yk") == 0 && cfg.tokens[0].pin == PIN_SOURCE_ASKPASS,
+	      "first token");
+	CHECK(strcmp(cfg.tokens[1].name, "token2") == 0 &&
+	      cfg.tokens[1].pin == PIN_SOURCE_FILE &&
+	      strcmp(cfg.tokens[1].pin_file, "/etc/pin") == 0, "second token gets a name");
+	config_free(&cfg);
+	CHECK(load(config_builtin_default, &cfg, &why) == ERR_OK, "built-in default parses");
+	config_free(&cfg);
+	CHECK(load("tokens: []\n", &cfg, &why) == ERR_OK && cfg.ntokens == 0, "no tokens");
+	config_free(&cfg);
+}
+
+static void test_malformed(void)
+{
+	expect_error("tokens:\n  - module: a\n   name: b\n", "t.yaml:3:4:", "did not find expected");
+	expect_error("tokens:\n  - module: a\n    colour: red\n", "t.yaml:3:5:",
+	             "unknown key \"colour\"");
+	expect_error("tokens:\n  - module: [a, b]\n", "t.yaml:2:13:", "expected a string for module");
+	expect_error("tokens:\n  - name: a\n", "t.yaml:2:5:", "needs a \"module\"");
+	expect_error("tokens:\n  - module: a\n    pin: 1234\n", "t.yaml:3:10:",
+	             "expected askpass, none or file:");
+	expect_error("tokens:\n  - module: a\n    uri: token=x\n", "t.yaml:3:10:", "pkcs11: URI");
+	expect_error("tokens:\n  - {module: a, name: x}\n  - {module: b, name: x}\n",
+	             "t.yaml:3:5:", "duplicate token name");
+	expect_error("tokens:\n  - module: a\n    module: b\n", "t.yaml:3:5:", "duplicate key");
+	expect_error("", "t.yaml:1:1:", "empty file");
+	expect_error("tokens: yes\n", "t.yaml:1:9:", "expected a list for tokens");
+	expect_error("polcy: {}\n", "t.yaml:1:1:", "unknown key \"polcy\"");
+	expect_error("tokens:\n  - module: \"unterminated\n", "t.yaml:", "quoted scalar");
+}
+
+static void test_too_many(void)
+{
+	char text[8192] = "tokens:\n";
+
+	for (int i = 0; i <= CONFIG_MAX_TOKENS; i++)
+		strcat(text, "  - module: m\n");
+	expect_error(text, "t.yaml:2:3:", "too many tokens");
+}
+
+int main(void)
+{
+	test_valid();
+	test_malformed();
+	test_too_many();
+	CHECK_DONE();
+}
