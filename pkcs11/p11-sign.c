@@ -75,7 +75,8 @@ static int sign_input(const struct sign_plan *p, const uint8_t *data, size_t len
 	}
 	if (p->prefix_len + EVP_MAX_MD_SIZE > buf_size)
 		return ERR_INTERNAL;
-	memcpy(buf, p->prefix, p->prefix_len);
+	if (p->prefix_len > 0)  /* ECDSA has no DigestInfo: NULL prefix, never memcpy'd */
+		memcpy(buf, p->prefix, p->prefix_len);
 	if (EVP_Digest(data, len, buf + p->prefix_len, &md_len, p->md, NULL) != 1)
 		return ERR_INTERNAL;
 	*in = buf;

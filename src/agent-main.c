@@ -226,25 +226,17 @@ static void remove_socket(const char *path, int private_dir)
 	}
 }
 
-int main(int argc, char **argv)
+/* Binds the socket, then serves in the foreground, as a daemon, or beside a command. */
+static int serve(const struct options *o, const struct config *cfg)
 {
-	char path[4096];
-	struct options o;
-	struct config cfg;
+	char path[4096], pidtext[32];
 	struct reason why;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 	int fd, r;
 
-	harden_process();
-	if (parse_options(argc, argv, &o) != 0)
-		return 1;
-	if (o.kill_agent)
-		return kill_agent(&o);
-	if (load_config(&o, &cfg) != 0)
-		return 1;
 	reason_clear(&why);
-	if (o.socket_path != NULL)
-		snprintf(path, sizeof(path), "%s", o.socket_path);
+	if (o->socket_path != NULL)
+		snprintf(path, sizeof(path), "%s", o->socket_path);
 	else if (listener_private_path(path, sizeof(path), &why) != ERR_OK) {
 		fprintf(stderr, "p11guard-agent: %s\n", why.text);
 		return 1;
@@ -254,39 +246,55 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	install_signals();
-	if (o.foreground) {
-		log_init("p11guard-agent", 1, o.debug);
-		print_env(&o, path, getpid());
-		r = run_agent(&o, &cfg, fd, 0);
+	if (o->foreground) {
+		log_init("p11guard-agent", 1, o->debug);
+		print_env(o, path, getpid());
+		r = run_agent(o, cfg, fd, 0);
 	} else {
-		pid_t parent = getpid();
-
 		fflush(stdout);
 		if ((pid = fork()) < 0) {
 			fprintf(stderr, "p11guard-agent: fork: %s\n", strerror(errno));
+			close(fd);
 			return 1;
 		}
 		if (pid != 0) {
 			close(fd);
-			if (o.command == NULL) {
-				print_env(&o, path, pid);
+			if (o->command == NULL) {
+				print_env(o, path, pid);
 				return 0;
 			}
 			/* Command mode: this process becomes the command; the child serves it. */
+			snprintf(pidtext, sizeof(pidtext), "%ld", (long)pid);
 			setenv("SSH_AUTH_SOCK", path, 1);
-			snprintf(path, sizeof(path), "%ld", (long)pid);
-			setenv("SSH_AGENT_PID", path, 1);
-			execvp(o.command[0], o.command);
-			fprintf(stderr, "p11guard-agent: %s: %s\n", o.command[0], strerror(errno));
+			setenv("SSH_AGENT_PID", pidtext, 1);
+			execvp(o->command[0], o->command);
+			fprintf(stderr, "p11guard-agent: %s: %s\n", o->command[0], strerror(errno));
 			kill(pid, SIGTERM);
 			return 1;
 		}
 		log_init("p11guard-agent", 0, 0);
 		detach(0);
-		r = run_agent(&o, &cfg, fd, o.command != NULL ? parent : 0);
+		r = run_agent(o, cfg, fd, o->command != NULL ? parent : 0);
 	}
 	close(fd);
-	remove_socket(path, o.socket_path == NULL);
+	remove_socket(path, o->socket_path == NULL);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct config cfg;
+	int r;
+
+	harden_process();
+	if (parse_options(argc, argv, &o) != 0)
+		return 1;
+	if (o.kill_agent)
+		return kill_agent(&o);
+	if (load_config(&o, &cfg) != 0)
+		return 1;
+	r = serve(&o, &cfg);
 	config_free(&cfg);
 	return r;
 }

@@ -10,9 +10,16 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/p11g-test.XXXXXX")
 PIDS=""
 
 cleanup() {
+	status=$?
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+	# Under ASan/UBSan builds, any report from the agent fails the test.
+	if grep -l "Sanitizer\|runtime error:" "$T"/*.log 2>/dev/null; then
+		grep -h -A15 "Sanitizer\|runtime error:" "$T"/*.log >&2
+		status=1
+	fi
 	if [ "${KEEP_TEST_DIR:-}" = "" ]; then rm -rf "$T"; fi
+	exit "$status"
 }
 trap cleanup EXIT
 
