@@ -1,0 +1,364 @@
+/*
+ * Signature throughput and latency, printed as figures (never asserted):
+ *   bench-sign raw MODULE TOKEN KEYLABEL PIN CLIENTS SECONDS     C_Sign loop, the baseline
+ *   bench-sign agent SOCKET KEYLABEL CLIENTS SECONDS             sign requests to an agent
+ *   bench-sign hol SOCKET SLOWLABEL FASTLABEL                     p99 while a PIN prompt waits
+ * Each prints one line: "<sig/s> <p50 ms> <p99 ms> <count>".
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <p11-kit/p11-kit.h>
+#include <p11-kit/pkcs11.h>
+
+#include "agent-proto.h"
+#include "err.h"
+
+#define MAX_SAMPLES 2000000
+
+static double *samples;
+static size_t nsamples;
+static pthread_mutex_t sample_lock = PTHREAD_MUTEX_INITIALIZER;
+static double deadline;
+static uint8_t data[256];
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void record(double seconds)
+{
+	pthread_mutex_lock(&sample_lock);
+	if (nsamples < MAX_SAMPLES)
+		samples[nsamples++] = seconds;
+	pthread_mutex_unlock(&sample_lock);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void report(double elapsed)
+{
+	qsort(samples, nsamples, sizeof(double), cmp_double);
+	if (nsamples == 0) {
+		printf("0 0 0 0\n");
+		return;
+	}
+	printf("%.1f %.3f %.3f %zu\n", (double)nsamples / elapsed,
+	       samples[nsamples / 2] * 1e3, samples[(nsamples * 99) / 100] * 1e3, nsamples);
+}
+
+/* ---- raw C_Sign ---- */
+
+struct raw_ctx {
+	CK_FUNCTION_LIST *fn;
+	CK_SLOT_ID slot;
+	const char *label;
+};
+
+static CK_OBJECT_HANDLE find_key(CK_FUNCTION_LIST *fn, CK_SESSION_HANDLE s, const char *label,
+                                 CK_KEY_TYPE *kt)
+{
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE tmpl[] = { { CKA_CLASS, &cls, sizeof(cls) },
+	                        { CKA_LABEL, (void *)label, strlen(label) } };
+	CK_ATTRIBUTE ktattr = { CKA_KEY_TYPE, kt, sizeof(*kt) };
+	CK_OBJECT_HANDLE obj = CK_INVALID_HANDLE;
+	CK_ULONG n = 0;
+
+	fn->C_FindObjectsInit(s, tmpl, 2);
+	fn->C_FindObjects(s, &obj, 1, &n);
+	fn->C_FindObjectsFinal(s);
+	if (n == 0)
+		return CK_INVALID_HANDLE;
+	fn->C_GetAttributeValue(s, obj, &ktattr, 1);
+	return obj;
+}
+
+/* The same token input the agent produces: DigestInfo+SHA-256, SHA-256/384/512, or data. */
+static size_t raw_input(CK_KEY_TYPE kt, const char *label, uint8_t *in, CK_MECHANISM_TYPE *mech)
+{
+	static const uint8_t di256[] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48,
+		0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
+	unsigned int n = 0;
+
+	if (kt == CKK_RSA) {
+		*mech = CKM_RSA_PKCS;
+		memcpy(in, di256, sizeof(di256));
+		EVP_Digest(data, sizeof(data), in + sizeof(di256), &n, EVP_sha256(), NULL);
+		return sizeof(di256) + n;
+	}
+	if (kt == CKK_EC) {
+		*mech = CKM_ECDSA;
+		EVP_Digest(data, sizeof(data), in, &n, strstr(label, "384") ? EVP_sha384() :
+		           strstr(label, "521") ? EVP_sha512() : EVP_sha256(), NULL);
+		return n;
+	}
+	*mech = CKM_EDDSA;
+	memcpy(in, data, sizeof(data));
+	return sizeof(data);
+}
+
+static void *raw_worker(void *arg)
+{
+	struct raw_ctx *c = arg;
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE key;
+	CK_KEY_TYPE kt = 0;
+	CK_MECHANISM mech = { 0, NULL, 0 };
+	uint8_t in[512], sig[1024];
+	CK_ULONG sig_len;
+	size_t in_len;
+	double t0;
+
+	if (c->fn->C_OpenSession(c->slot, CKF_SERIAL_SESSION, NULL, NULL, &s) != CKR_OK ||
+	    (key = find_key(c->fn, s, c->label, &kt)) == CK_INVALID_HANDLE) {
+		fprintf(stderr, "bench-sign: no key %s\n", c->label);
+		exit(1);
+	}
+	in_len = raw_input(kt, c->label, in, &mech.mechanism);
+	while ((t0 = now_s()) < deadline) {
+		sig_len = sizeof(sig);
+		if (c->fn->C_SignInit(s, &mech, key) != CKR_OK ||
+		    c->fn->C_Sign(s, in, in_len, sig, &sig_len) != CKR_OK) {
+			fprintf(stderr, "bench-sign: C_Sign failed\n");
+			exit(1);
+		}
+		record(now_s() - t0);
+	}
+	c->fn->C_CloseSession(s);
+	return NULL;
+}
+
+static int run_raw(char **argv)
+{
+	CK_C_INITIALIZE_ARGS init = { .flags = CKF_OS_LOCKING_OK };
+	CK_FUNCTION_LIST *fn = p11_kit_module_load(argv[0], P11_KIT_MODULE_UNMANAGED);
+	CK_SLOT_ID slots[16];
+	CK_ULONG n = 16;
+	CK_TOKEN_INFO info;
+	CK_SESSION_HANDLE s;
+	struct raw_ctx ctx = { fn, 0, argv[2] };
+	int clients = atoi(argv[4]);
+	pthread_t th[64];
+	double t0;
+
+	if (fn == NULL || fn->C_Initialize(&init) != CKR_OK ||
+	    fn->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK)
+		return 1;
+	for (CK_ULONG i = 0; i < n; i++) {
+		if (fn->C_GetTokenInfo(slots[i], &info) == CKR_OK &&
+		    strncmp((char *)info.label, argv[1], strlen(argv[1])) == 0 &&
+		    info.label[strlen(argv[1])] == ' ')
+			ctx.slot = slots[i];
+	}
+	if (fn->C_OpenSession(ctx.slot, CKF_SERIAL_SESSION, NULL, NULL, &s) != CKR_OK ||
+	    fn->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)argv[3], strlen(argv[3])) != CKR_OK)
+		return 1;
+	t0 = now_s();
+	deadline = t0 + atof(argv[5]);
+	for (int i = 0; i < clients; i++)
+		pthread_create(&th[i], NULL, raw_worker, &ctx);
+	for (int i = 0; i < clients; i++)
+		pthread_join(th[i], NULL);
+	report(now_s() - t0);
+	return 0;
+}
+
+/* ---- through an agent ---- */
+
+static const char *sock_path;
+static uint8_t blob[4096];
+static size_t blob_len;
+static uint32_t sign_flags;
+
+static int agent_connect(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock_path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		perror("bench-sign: connect");
+		exit(1);
+	}
+	return fd;
+}
+
+static int roundtrip(int fd, const struct wbuf *req, struct wbuf *body)
+{
+	uint8_t hdr[4], t, *p;
+	struct wbuf h;
+	uint32_t len;
+	size_t got = 0;
+	ssize_t n;
+
+	if (send(fd, wbuf_ptr(req), wbuf_avail(req), MSG_NOSIGNAL) != (ssize_t)wbuf_avail(req))
+		return -1;
+	while (got < 4 && (n = recv(fd, hdr + got, 4 - got, 0)) > 0)
+		got += (size_t)n;
+	wbuf_view(&h, hdr, 4);
+	if (got < 4 || wbuf_get_u32(&h, &len) != ERR_OK || len == 0 || len > AGENT_MAX_MESSAGE)
+		return -1;
+	wbuf_reset(body);
+	if (wbuf_reserve(body, len, &p) != ERR_OK)
+		return -1;
+	for (got = 0; got < len && (n = recv(fd, p + got, len - got, 0)) > 0;)
+		got += (size_t)n;
+	wbuf_commit(body, got);
+	return got == len && wbuf_get_u8(body, &t) == ERR_OK ? t : -1;
+}
+
+/* Finds the key whose comment contains `label`, by listing identities. */
+static int find_blob(const char *label, uint8_t *out, size_t *out_len)
+{
+	struct wbuf req, body;
+	const uint8_t *p, *c;
+	size_t n, cn;
+	uint32_t count;
+	int fd = agent_connect(), found = 0;
+
+	wbuf_init(&req, 64);
+	wbuf_init(&body, AGENT_MAX_MESSAGE);
+	if (agent_frame_simple(&req, AGENTC_REQUEST_IDENTITIES) != ERR_OK ||
+	    roundtrip(fd, &req, &body) != AGENT_IDENTITIES_ANSWER ||
+	    wbuf_get_u32(&body, &count) != ERR_OK)
+		exit(1);
+	while (count-- > 0 && !found &&
+	       wbuf_get_string(&body, &p, &n) == ERR_OK && wbuf_get_string(&body, &c, &cn) == ERR_OK) {
+		char comment[512];
+
+		snprintf(comment, sizeof(comment), "%.*s", (int)cn, (const char *)c);
+		if (strstr(comment, label) != NULL && n <= 4096) {
+			memcpy(out, p, n);
+			*out_len = n;
+			found = 1;
+		}
+	}
+	close(fd);
+	wbuf_free(&req);
+	wbuf_free(&body);
+	return found ? 0 : -1;
+}
+
+static void *agent_worker(void *arg)
+{
+	struct wbuf req, body;
+	int fd = agent_connect();
+	double t0;
+
+	(void)arg;
+	wbuf_init(&req, 8192);
+	wbuf_init(&body, AGENT_MAX_MESSAGE);
+	if (agent_request_sign(&req, blob, blob_len, data, sizeof(data), sign_flags) != ERR_OK)
+		exit(1);
+	while ((t0 = now_s()) < deadline) {
+		if (roundtrip(fd, &req, &body) != AGENT_SIGN_RESPONSE) {
+			fprintf(stderr, "bench-sign: agent refused to sign\n");
+			exit(1);
+		}
+		record(now_s() - t0);
+	}
+	close(fd);
+	wbuf_free(&req);
+	wbuf_free(&body);
+	return NULL;
+}
+
+static int run_agent(char **argv)
+{
+	int clients = atoi(argv[2]);
+	pthread_t th[64];
+	double t0;
+
+	sock_path = argv[0];
+	if (find_blob(argv[1], blob, &blob_len) != 0) {
+		fprintf(stderr, "bench-sign: agent has no key \"%s\"\n", argv[1]);
+		return 1;
+	}
+	sign_flags = strstr(argv[1], "rsa") ? AGENT_SIGN_RSA_SHA2_256 : 0;
+	t0 = now_s();
+	deadline = t0 + atof(argv[3]);
+	for (int i = 0; i < clients; i++)
+		pthread_create(&th[i], NULL, agent_worker, NULL);
+	for (int i = 0; i < clients; i++)
+		pthread_join(th[i], NULL);
+	report(now_s() - t0);
+	return 0;
+}
+
+/* ---- head-of-line blocking: a signature waits on a slow PIN prompt ---- */
+
+static uint8_t slow_blob[4096];
+static size_t slow_len;
+static double slow_latency;
+
+static void *slow_worker(void *arg)
+{
+	struct wbuf req, body;
+	int fd = agent_connect();
+	double t0 = now_s();
+
+	(void)arg;
+	wbuf_init(&req, 8192);
+	wbuf_init(&body, AGENT_MAX_MESSAGE);
+	if (agent_request_sign(&req, slow_blob, slow_len, data, sizeof(data), 0) != ERR_OK ||
+	    roundtrip(fd, &req, &body) != AGENT_SIGN_RESPONSE)
+		fprintf(stderr, "bench-sign: the slow signature failed\n");
+	slow_latency = now_s() - t0;
+	close(fd);
+	wbuf_free(&req);
+	wbuf_free(&body);
+	return NULL;
+}
+
+static int run_hol(char **argv)
+{
+	pthread_t slow, fast;
+	double t0;
+
+	sock_path = argv[0];
+	if (find_blob(argv[1], slow_blob, &slow_len) != 0 || find_blob(argv[2], blob, &blob_len))
+		return 1;
+	pthread_create(&slow, NULL, slow_worker, NULL);
+	usleep(100000);         /* the prompt is running */
+	t0 = now_s();
+	deadline = t0 + 1.5;    /* well inside the prompt's 2 s */
+	pthread_create(&fast, NULL, agent_worker, NULL);
+	pthread_join(fast, NULL);
+	report(now_s() - t0);
+	pthread_join(slow, NULL);
+	fprintf(stderr, "slow signature (behind the PIN prompt) took %.2f s\n", slow_latency);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 31 + 7);
+	if ((samples = calloc(MAX_SAMPLES, sizeof(double))) == NULL)
+		return 1;
+	if (argc == 8 && strcmp(argv[1], "raw") == 0)
+		return run_raw(argv + 2);
+	if (argc == 6 && strcmp(argv[1], "agent") == 0)
+		return run_agent(argv + 2);
+	if (argc == 5 && strcmp(argv[1], "hol") == 0)
+		return run_hol(argv + 2);
+	fprintf(stderr, "usage: see the comment at the top of tests/bench/bench-sign.c\n");
+	return 2;
+}
