@@ -18,7 +18,7 @@ int listener_private_path(char *path, size_t size, struct reason *why)
 
 	if (tmp == NULL || tmp[0] != '/' || strlen(tmp) > 64)
 		tmp = "/tmp";
-	snprintf(dir, sizeof(dir), "%s/p11guard-XXXXXXXXXX", tmp);
+	snprintf(dir, sizeof(dir), "%s/p11guard-XXXXXX", tmp);
 	/* mkdtemp makes the directory 0700: nobody else can reach the socket inside. */
 	if (mkdtemp(dir) == NULL)
 		return reason_set(why, ERR_SYSTEM, "mkdtemp %s: %s", dir, strerror(errno));

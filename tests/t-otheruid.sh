@@ -24,6 +24,7 @@ unset SSH_AUTH_SOCK
 eval "$("$AGENT" -s --config "$T/config.yaml")" > /dev/null
 PIDS="$PIDS $SSH_AGENT_PID"
 [ "$(stat -c %a "$(dirname "$SSH_AUTH_SOCK")")" = 700 ] || fail "socket directory not 0700"
+case $SSH_AUTH_SOCK in *XXX*) fail "mkdtemp template left literal X's: $SSH_AUTH_SOCK" ;; esac
 [ "$(stat -c %a "$SSH_AUTH_SOCK")" = 600 ] || fail "daemon socket not 0600"
 ssh-add -l | grep -q SHA256 || fail "daemonized agent does not serve"
 "$AGENT" -k > /dev/null || fail "p11guard-agent -k"
