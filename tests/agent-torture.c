@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "agent-client.h"
 #include "agent-proto.h"
 #include "err.h"
 
@@ -24,18 +24,9 @@ static size_t key_len;
 
 static int connect_agent(void)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	const char *path = getenv("SSH_AUTH_SOCK");
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	int fd = agent_client_connect(getenv("SSH_AUTH_SOCK"));
 	struct timeval tv = { 10, 0 };
 
-	if (path == NULL || fd < 0)
-		exit(2);
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		perror("connect");
-		exit(2);
-	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	return fd;
 }
@@ -43,39 +34,6 @@ static int connect_agent(void)
 static int send_all(int fd, const void *p, size_t n)
 {
 	return send(fd, p, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
-}
-
-/* Reads one framed reply; returns its type, or -1 on EOF/timeout. */
-static int read_reply(int fd, struct wbuf *body)
-{
-	uint8_t hdr[4], t;
-	uint32_t len;
-	struct wbuf h;
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < 4 && (n = recv(fd, hdr + got, 4 - got, 0)) > 0)
-		got += (size_t)n;
-	wbuf_view(&h, hdr, 4);
-	if (got < 4 || wbuf_get_u32(&h, &len) != ERR_OK || len == 0 || len > AGENT_MAX_MESSAGE)
-		return -1;
-	wbuf_reset(body);
-	uint8_t *p;
-	if (wbuf_reserve(body, len, &p) != ERR_OK)
-		return -1;
-	for (got = 0; got < len && (n = recv(fd, p + got, len - got, 0)) > 0;)
-		got += (size_t)n;
-	if (got < len)
-		return -1;
-	wbuf_commit(body, len);
-	return wbuf_get_u8(body, &t) == ERR_OK ? t : -1;
-}
-
-static int request(int fd, const struct wbuf *req, struct wbuf *body)
-{
-	if (send_all(fd, wbuf_ptr(req), wbuf_avail(req)) != 0)
-		return -1;
-	return read_reply(fd, body);
 }
 
 static void first_key(void)
@@ -88,7 +46,7 @@ static void first_key(void)
 	wbuf_init(&req, 64);
 	wbuf_init(&body, AGENT_MAX_MESSAGE);
 	if (agent_frame_simple(&req, AGENTC_REQUEST_IDENTITIES) != ERR_OK ||
-	    request(fd, &req, &body) != AGENT_IDENTITIES_ANSWER ||
+	    agent_client_request(fd, &req, &body) != AGENT_IDENTITIES_ANSWER ||
 	    wbuf_get_u32(&body, &n) != ERR_OK || n == 0 ||
 	    wbuf_get_string(&body, &p, &key_len) != ERR_OK || key_len > sizeof(key_blob)) {
 		fprintf(stderr, "agent-torture: no identity to sign with\n");
@@ -111,7 +69,7 @@ static void *signer(void *arg)
 	if (agent_request_sign(&req, key_blob, key_len, (const uint8_t *)"data", 4, 0) != ERR_OK)
 		exit(2);
 	while (!atomic_load(&stop)) {
-		if (request(fd, &req, &body) == AGENT_SIGN_RESPONSE)
+		if (agent_client_request(fd, &req, &body) == AGENT_SIGN_RESPONSE)
 			atomic_fetch_add(&sign_ok, 1);
 		else
 			atomic_fetch_add(&sign_fail, 1);
@@ -135,11 +93,11 @@ static int bad_message_keeps_connection(const uint8_t *msg, size_t len)
 	wbuf_init(&body, AGENT_MAX_MESSAGE);
 	if (wbuf_put_u32(&req, (uint32_t)len) != ERR_OK || wbuf_put_bytes(&req, msg, len) != ERR_OK)
 		exit(2);
-	t1 = request(fd, &req, &body);
+	t1 = agent_client_request(fd, &req, &body);
 	wbuf_reset(&req);
 	if (agent_frame_simple(&req, AGENTC_REQUEST_IDENTITIES) != ERR_OK)
 		exit(2);
-	t2 = request(fd, &req, &body);
+	t2 = agent_client_request(fd, &req, &body);
 	close(fd);
 	wbuf_free(&req);
 	wbuf_free(&body);

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include <p11-kit/p11-kit.h>
 #include <p11-kit/pkcs11.h>
 
+#include "../agent-client.h"
 #include "agent-proto.h"
 #include "err.h"
 
@@ -189,39 +189,7 @@ static uint32_t sign_flags;
 
 static int agent_connect(void)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock_path);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		perror("bench-sign: connect");
-		exit(1);
-	}
-	return fd;
-}
-
-static int roundtrip(int fd, const struct wbuf *req, struct wbuf *body)
-{
-	uint8_t hdr[4], t, *p;
-	struct wbuf h;
-	uint32_t len;
-	size_t got = 0;
-	ssize_t n;
-
-	if (send(fd, wbuf_ptr(req), wbuf_avail(req), MSG_NOSIGNAL) != (ssize_t)wbuf_avail(req))
-		return -1;
-	while (got < 4 && (n = recv(fd, hdr + got, 4 - got, 0)) > 0)
-		got += (size_t)n;
-	wbuf_view(&h, hdr, 4);
-	if (got < 4 || wbuf_get_u32(&h, &len) != ERR_OK || len == 0 || len > AGENT_MAX_MESSAGE)
-		return -1;
-	wbuf_reset(body);
-	if (wbuf_reserve(body, len, &p) != ERR_OK)
-		return -1;
-	for (got = 0; got < len && (n = recv(fd, p + got, len - got, 0)) > 0;)
-		got += (size_t)n;
-	wbuf_commit(body, got);
-	return got == len && wbuf_get_u8(body, &t) == ERR_OK ? t : -1;
+	return agent_client_connect(sock_path);
 }
 
 /* Finds the key whose comment contains `label`, by listing identities. */
@@ -236,7 +204,7 @@ static int find_blob(const char *label, uint8_t *out, size_t *out_len)
 	wbuf_init(&req, 64);
 	wbuf_init(&body, AGENT_MAX_MESSAGE);
 	if (agent_frame_simple(&req, AGENTC_REQUEST_IDENTITIES) != ERR_OK ||
-	    roundtrip(fd, &req, &body) != AGENT_IDENTITIES_ANSWER ||
+	    agent_client_request(fd, &req, &body) != AGENT_IDENTITIES_ANSWER ||
 	    wbuf_get_u32(&body, &count) != ERR_OK)
 		exit(1);
 	while (count-- > 0 && !found &&
@@ -268,7 +236,7 @@ static void *agent_worker(void *arg)
 	if (agent_request_sign(&req, blob, blob_len, data, sizeof(data), sign_flags) != ERR_OK)
 		exit(1);
 	while ((t0 = now_s()) < deadline) {
-		if (roundtrip(fd, &req, &body) != AGENT_SIGN_RESPONSE) {
+		if (agent_client_request(fd, &req, &body) != AGENT_SIGN_RESPONSE) {
 			fprintf(stderr, "bench-sign: agent refused to sign\n");
 			exit(1);
 		}
@@ -318,7 +286,7 @@ static void *slow_worker(void *arg)
 	wbuf_init(&req, 8192);
 	wbuf_init(&body, AGENT_MAX_MESSAGE);
 	if (agent_request_sign(&req, slow_blob, slow_len, data, sizeof(data), 0) != ERR_OK ||
-	    roundtrip(fd, &req, &body) != AGENT_SIGN_RESPONSE)
+	    agent_client_request(fd, &req, &body) != AGENT_SIGN_RESPONSE)
 		fprintf(stderr, "bench-sign: the slow signature failed\n");
 	slow_latency = now_s() - t0;
 	close(fd);
