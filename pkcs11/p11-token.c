@@ -186,3 +186,16 @@ char *p11_key_uri(const struct p11_key *k)
 	p11_kit_uri_free(uri);
 	return text;
 }
+
+int p11_tokens_load(const char *spec, const char *uri, struct p11_token ***tokens,
+                    size_t *ntokens, struct reason *why)
+{
+	struct p11_module *m = NULL;
+	int r;
+
+	if ((r = p11_module_load(spec, &m, why)) != ERR_OK)
+		return r;
+	r = p11_tokens_open(m, uri, tokens, ntokens, why);
+	p11_module_release(m);  /* each token holds its own reference */
+	return r;
+}

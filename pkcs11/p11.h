@@ -66,6 +66,9 @@ int p11_module_resolve(const char *spec, char **path, struct reason *why) P11_WU
 /* Opens every present token of `m` selected by the RFC 7512 `uri` (NULL: all). */
 int p11_tokens_open(struct p11_module *m, const char *uri, struct p11_token ***tokens,
                     size_t *ntokens, struct reason *why) P11_WUR;
+/* Loads module `spec` and opens its tokens: p11_module_load then p11_tokens_open. */
+int p11_tokens_load(const char *spec, const char *uri, struct p11_token ***tokens,
+                    size_t *ntokens, struct reason *why) P11_WUR;
 void p11_token_free(struct p11_token *t);
 const struct p11_token_desc *p11_token_describe(const struct p11_token *t);
 size_t p11_token_nkeys(const struct p11_token *t);

@@ -28,12 +28,14 @@ struct options {
 	char **command;
 };
 
-static volatile sig_atomic_t quit;
+static volatile sig_atomic_t quit, reload;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	quit = 1;
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		quit = 1;
 }
 
 static void usage(FILE *f)
@@ -201,15 +203,21 @@ static void detach(int keep_stderr)
 static int run_agent(const struct options *o, const struct config *cfg, int fd,
                      pid_t watch_pid)
 {
-	struct server_options so = { fd, watch_pid, &quit };
+	struct server_options so = { fd, watch_pid, &quit, &reload };
+	struct reason why;
 	struct agent a;
 	int r;
 
 	if (agent_init(&a, o->allowed_providers, (uint32_t)o->lifetime) != ERR_OK) {
 		log_error("out of memory");
+		agent_free(&a);
 		return 1;
 	}
-	agent_load_config(&a, cfg);
+	if (agent_load_config(&a, cfg, &why) != ERR_OK) {
+		log_error("%s", why.text);
+		agent_free(&a);
+		return 1;
+	}
 	r = server_run(&a, &so);
 	agent_free(&a);
 	return r == 0 ? 0 : 1;

@@ -1,25 +1,9 @@
 /*
- * SIGN_REQUEST: find the identity, decide whether it may sign (the decision point the policy
- * plugs into), sign on the token, encode the SSH signature.
+ * SIGN_REQUEST: find the identity, ask the policy decision point (agent-policy.c), sign on
+ * the token, encode the SSH signature.
  */
-#include <stdio.h>
-
 #include "agent.h"
 #include "log.h"
-#include "prompt.h"
-
-/* Key constraints given at add time; the single place a signature is allowed or refused. */
-static int authorize(const struct ks_identity *id, const struct agent_client *c,
-                     struct reason *why)
-{
-	char text[512];
-
-	if (!id->src->confirm)
-		return ERR_OK;
-	snprintf(text, sizeof(text), "Allow use of key %s?\nKey fingerprint %s.\n"
-	         "Requested by process %ld.", id->comment, id->fingerprint, (long)c->pid);
-	return prompt_confirm(text, why);
-}
 
 static int encode_response(const struct ks_identity *id, const char *alg_name,
                            const uint8_t *raw, size_t raw_len, struct wbuf *reply)
@@ -62,7 +46,8 @@ int agent_handle_sign(struct agent *a, struct agent_client *c,
 	if ((r = sshkey_sigalg(p11_key_public(id->key), req->u.sign.flags, &alg, &alg_name))
 	    != ERR_OK)
 		reason_set(&why, r, "no signature algorithm for this key");
-	else if ((r = authorize(id, c, &why)) == ERR_OK)
+	else if ((r = agent_authorize_sign(a, c, id, req->u.sign.data.p, req->u.sign.data.len,
+	                                   &why)) == ERR_OK)
 		r = p11_key_sign(id->key, alg, req->u.sign.data.p, req->u.sign.data.len, raw,
 		                 &raw_len, &why);
 	if (r == ERR_OK) {

@@ -28,11 +28,21 @@ static int provider_allowed(const char *patterns, const char *path)
 	return allowed;
 }
 
-static int check_constraints(const struct agent_constraints *c, struct reason *why)
+/* Extension constraints: OpenSSH's destination restrictions (ssh-add -h), nothing else. */
+static int parse_constraints(const struct agent_constraints *c,
+                             struct dest_constraints **dest, struct reason *why)
 {
 	for (size_t i = 0; i < c->n_ext; i++) {
-		char *name = agent_bytes_strdup(c->ext[i].name);
+		char *name;
 
+		if (agent_bytes_eq(c->ext[i].name, "restrict-destination-v00@openssh.com")) {
+			if (*dest == NULL &&
+			    dest_constraints_parse(c->ext[i].data.p, c->ext[i].data.len, dest, why) ==
+			    ERR_OK)
+				continue;
+			return why->code;
+		}
+		name = agent_bytes_strdup(c->ext[i].name);
 		reason_set(why, ERR_UNSUPPORTED, "key constraint \"%s\" is not supported",
 		           name ? name : "?");
 		free(name);
@@ -69,29 +79,29 @@ static int tokens_login(struct ks_source *src, const char *pin, struct reason *w
 static int add_provider(struct agent *a, const char *path, const char *pin,
                         const struct agent_constraints *c, struct reason *why)
 {
-	struct p11_module *m = NULL;
 	struct p11_token **tokens = NULL;
+	struct dest_constraints *dest = NULL;
 	struct ks_source *src;
 	size_t n = 0;
 	int r;
 
-	if ((r = check_constraints(c, why)) != ERR_OK)
+	if ((r = parse_constraints(c, &dest, why)) != ERR_OK)
 		return r;
-	if ((r = p11_module_load(path, &m, why)) != ERR_OK)
-		return r;
-	r = p11_tokens_open(m, NULL, &tokens, &n, why);
-	p11_module_release(m);
-	if (r != ERR_OK)
-		return r;
-	if (count_keys(tokens, n) == 0) {
+	r = p11_tokens_load(path, NULL, &tokens, &n, why);
+	if (r == ERR_OK && count_keys(tokens, n) == 0) {
 		for (size_t i = 0; i < n; i++)
 			p11_token_free(tokens[i]);
 		free(tokens);
-		return reason_set(why, ERR_KEY_NOT_FOUND, "no keys found on %zu token(s) of %s",
-		                  n, path);
+		r = reason_set(why, ERR_KEY_NOT_FOUND, "no keys found on %zu token(s) of %s", n,
+		               path);
 	}
-	if ((src = ks_source_new(path, path, tokens, n)) == NULL)
-		return reason_set(why, ERR_ALLOC, "out of memory");
+	if (r == ERR_OK && (src = ks_source_new(path, path, tokens, n)) == NULL)
+		r = reason_set(why, ERR_ALLOC, "out of memory");
+	if (r != ERR_OK) {
+		dest_constraints_unref(dest);
+		return r;
+	}
+	src->dest = dest;
 	src->pin.kind = PIN_SOURCE_ASKPASS;
 	src->confirm = c->confirm;
 	if (c->lifetime > 0 || a->default_lifetime > 0)
@@ -101,8 +111,9 @@ static int add_provider(struct agent *a, const char *path, const char *pin,
 		ks_source_unref(src);
 		return r;
 	}
-	log_info("added provider %s: %zu key(s)%s", path, src->nids,
-	         src->confirm ? ", confirm each use" : "");
+	log_info("added provider %s: %zu key(s)%s%s", path, src->nids,
+	         src->confirm ? ", confirm each use" : "",
+	         src->dest ? ", restricted to destinations (ssh-add -h)" : "");
 	return ERR_OK;
 }
 

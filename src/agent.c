@@ -2,27 +2,111 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "log.h"
+#include "prompt.h"
 
 int agent_init(struct agent *a, const char *allowed_providers, uint32_t default_lifetime)
 {
+	struct reason why;
+
 	memset(a, 0, sizeof(*a));
 	keystore_init(&a->keys);
 	pthread_mutex_init(&a->lock.mutex, NULL);
+	pthread_mutex_init(&a->policy_lock, NULL);
+	audit_init(&a->audit);
 	a->default_lifetime = default_lifetime;
-	if ((a->allowed_providers = strdup(allowed_providers)) == NULL)
+	if ((a->allowed_providers = strdup(allowed_providers)) == NULL ||
+	    (a->policy = policy_builtin()) == NULL)
 		return ERR_ALLOC;
-	return ERR_OK;
+	return policy_resolve(a->policy, &why);
 }
 
 void agent_free(struct agent *a)
 {
 	keystore_clear(&a->keys);
 	pthread_mutex_destroy(&a->lock.mutex);
+	pthread_mutex_destroy(&a->policy_lock);
+	policy_unref(a->policy);
+	audit_close(&a->audit);
 	free(a->allowed_providers);
+	free(a->config_path);
 	explicit_bzero(a->lock.hash, sizeof(a->lock.hash));
+}
+
+void agent_client_init(struct agent_client *c, uid_t uid, pid_t pid)
+{
+	char link[64];
+	ssize_t n;
+
+	memset(c, 0, sizeof(*c));
+	c->uid = uid;
+	c->pid = pid;
+	/* Read now, while the peer is surely the process that connected. */
+	snprintf(link, sizeof(link), "/proc/%ld/exe", (long)pid);
+	if ((n = readlink(link, c->exe, sizeof(c->exe) - 1)) > 0)
+		c->exe[n] = '\0';
+	else
+		c->exe[0] = '\0';
+}
+
+void agent_client_clear(struct agent_client *c)
+{
+	bindings_clear(&c->bindings);
+}
+
+struct policy *agent_policy(struct agent *a)
+{
+	struct policy *p;
+
+	pthread_mutex_lock(&a->policy_lock);
+	p = policy_ref(a->policy);
+	pthread_mutex_unlock(&a->policy_lock);
+	return p;
+}
+
+/* Puts a new policy (or the built-in one) and audit settings in force, all or nothing. */
+static int apply_config(struct agent *a, const struct config *cfg, struct reason *why)
+{
+	struct policy *p = cfg->policy ? policy_ref(cfg->policy) : policy_builtin();
+	struct policy *old;
+	int r;
+
+	if (p == NULL)
+		return reason_set(why, ERR_ALLOC, "out of memory");
+	if ((cfg->policy == NULL && (r = policy_resolve(p, why)) != ERR_OK) ||
+	    (r = audit_configure(&a->audit, &cfg->audit, why)) != ERR_OK) {
+		policy_unref(p);
+		return r;
+	}
+	prompt_set_timeout(cfg->prompt_timeout ? cfg->prompt_timeout : PROMPT_TIMEOUT_DEFAULT);
+	pthread_mutex_lock(&a->policy_lock);
+	old = a->policy;
+	a->policy = p;
+	pthread_mutex_unlock(&a->policy_lock);
+	policy_unref(old);
+	log_info("policy in force: %s, %zu rule(s)%s", p->file, p->nrules,
+	         cfg->policy ? "" : " (built-in: local use allowed, forwarded use confirmed)");
+	return ERR_OK;
+}
+
+int agent_reload(struct agent *a, struct reason *why)
+{
+	struct config cfg;
+	int r;
+
+	audit_reopen(&a->audit);
+	if (a->config_path == NULL)
+		return ERR_OK;
+	if ((r = config_load_file(a->config_path, &cfg, why)) != ERR_OK)
+		return reason_wrap(why, "reload failed, the previous policy stays in force");
+	r = apply_config(a, &cfg, why);
+	config_free(&cfg);
+	if (r != ERR_OK)
+		return reason_wrap(why, "reload failed, the previous policy stays in force");
+	return ERR_OK;
 }
 
 int agent_refuse(struct agent_client *c, struct wbuf *reply, uint8_t type,
@@ -39,20 +123,16 @@ int agent_refuse(struct agent_client *c, struct wbuf *reply, uint8_t type,
 
 static void serve_config_token(struct agent *a, const struct config_token *ct)
 {
-	struct p11_module *m = NULL;
 	struct p11_token **tokens = NULL;
 	struct ks_source *src;
 	struct reason why;
 	size_t n = 0;
 
 	reason_clear(&why);
-	if (p11_module_load(ct->module, &m, &why) != ERR_OK ||
-	    p11_tokens_open(m, ct->uri, &tokens, &n, &why) != ERR_OK) {
+	if (p11_tokens_load(ct->module, ct->uri, &tokens, &n, &why) != ERR_OK) {
 		log_warn("token \"%s\" (config line %u): %s", ct->name, ct->line, why.text);
-		p11_module_release(m);
 		return;
 	}
-	p11_module_release(m);     /* each token holds its own reference */
 	if (n == 0)
 		log_warn("token \"%s\": no token present matches %s", ct->name,
 		         ct->uri ? ct->uri : "the module");
@@ -73,10 +153,20 @@ static void serve_config_token(struct agent *a, const struct config_token *ct)
 	log_info("serving %zu key(s) from token \"%s\" (%s)", src->nids, ct->name, ct->module);
 }
 
-void agent_load_config(struct agent *a, const struct config *cfg)
+int agent_load_config(struct agent *a, const struct config *cfg, struct reason *why)
 {
+	int r;
+
+	free(a->config_path);
+	a->config_path = NULL;
+	/* The built-in configuration has no file to re-read. */
+	if (cfg->path[0] != '<' && (a->config_path = strdup(cfg->path)) == NULL)
+		return reason_set(why, ERR_ALLOC, "out of memory");
+	if ((r = apply_config(a, cfg, why)) != ERR_OK)
+		return r;
 	for (size_t i = 0; i < cfg->ntokens; i++)
 		serve_config_token(a, &cfg->tokens[i]);
+	return ERR_OK;
 }
 
 int agent_handle(struct agent *a, struct agent_client *c, struct wbuf *msg,
@@ -90,6 +180,16 @@ int agent_handle(struct agent *a, struct agent_client *c, struct wbuf *msg,
 		reason_set(&why, r, "message type %u: %s", req.type, err_text(r));
 		return agent_refuse(c, reply, req.type == AGENTC_EXTENSION ?
 		                    AGENT_EXTENSION_FAILURE : AGENT_FAILURE, &why, "request");
+	}
+	/* Like OpenSSH, nothing that changes the key set is accepted from another machine. */
+	if (c->bindings.n > 0 && (req.type == AGENTC_REMOVE_IDENTITY ||
+	                          req.type == AGENTC_REMOVE_ALL_IDENTITIES ||
+	                          req.type == AGENTC_ADD_SMARTCARD_KEY ||
+	                          req.type == AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED ||
+	                          req.type == AGENTC_REMOVE_SMARTCARD_KEY)) {
+		reason_set(&why, ERR_DENIED, "adding or removing keys is refused on a connection "
+		           "bound to an SSH session (a forwarded agent)");
+		return agent_refuse(c, reply, AGENT_FAILURE, &why, "change keys");
 	}
 	switch (req.type) {
 	case AGENTC_REQUEST_IDENTITIES:

@@ -8,12 +8,17 @@
 #include <sys/types.h>
 
 #include "agent-proto.h"
+#include "audit.h"
 #include "keystore.h"
+#include "policy.h"
+#include "session-bind.h"
 
-/* What we know about the process at the other end of a connection. */
+/* What we know about the process at the other end of a connection, and where it goes. */
 struct agent_client {
 	uid_t uid;
 	pid_t pid;
+	char exe[256];                  /* the peer's executable, or "" when unknown */
+	struct bindings bindings;       /* session-bind@openssh.com, in order */
 	char last_refusal[384];         /* why this connection's last request was refused */
 };
 
@@ -31,13 +36,35 @@ struct agent {
 	struct agent_lock_state lock;
 	char *allowed_providers;        /* -P: comma-separated patterns */
 	uint32_t default_lifetime;      /* -t, seconds */
+	pthread_mutex_t policy_lock;    /* guards the pointer; the policy itself is immutable */
+	struct policy *policy;
+	char *config_path;              /* re-read on reload; NULL: the built-in default */
+	struct audit audit;
 };
 
 int agent_init(struct agent *a, const char *allowed_providers, uint32_t default_lifetime);
 void agent_free(struct agent *a);
 
-/* Serves the tokens a configuration file names; failures are logged, not fatal. */
-void agent_load_config(struct agent *a, const struct config *cfg);
+void agent_client_init(struct agent_client *c, uid_t uid, pid_t pid);
+void agent_client_clear(struct agent_client *c);
+
+/*
+ * Takes the policy and audit settings of `cfg` and serves its tokens. Token failures are
+ * logged, not fatal; a policy or audit failure is.
+ */
+int agent_load_config(struct agent *a, const struct config *cfg, struct reason *why)
+	__attribute__((warn_unused_result));
+/* Re-reads the configuration file's policy and audit settings; on error the old ones stay. */
+int agent_reload(struct agent *a, struct reason *why) __attribute__((warn_unused_result));
+/* The policy in force, referenced; release with policy_unref. */
+struct policy *agent_policy(struct agent *a);
+
+/* The policy decision point (agent-policy.c). */
+int agent_authorize_sign(struct agent *a, struct agent_client *c,
+                         const struct ks_identity *id, const uint8_t *data, size_t len,
+                         struct reason *why) __attribute__((warn_unused_result));
+int agent_may_list(struct agent *a, const struct agent_client *c, const struct policy *pol,
+                   const struct ks_identity *id);
 
 /* Handles one message body; appends exactly one framed reply to `reply`. */
 int agent_handle(struct agent *a, struct agent_client *c, struct wbuf *msg,

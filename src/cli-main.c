@@ -8,10 +8,16 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: p11guard tokens [--config FILE | --module MODULE [--uri URI]]\n"
+	    "       p11guard policy check [FILE]\n"
+	    "       p11guard policy explain [--config FILE] --key KEY [--to HOST] [--user USER]\n"
+	    "                               [--via HOP,...] [--client EXE]\n"
+	    "       p11guard reload\n"
 	    "       p11guard --version\n"
 	    "\n"
 	    "tokens   list modules, tokens and keys with fingerprints, pkcs11: URIs and\n"
-	    "         authorized_keys lines\n");
+	    "         authorized_keys lines\n"
+	    "policy   check a configuration file; explain what the agent would decide and why\n"
+	    "reload   make the running agent re-read its policy (like SIGHUP)\n");
 }
 
 int main(int argc, char **argv)
@@ -22,6 +28,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "tokens") == 0)
 		return cli_tokens(argc - 1, argv + 1);
+	if (strcmp(argv[1], "policy") == 0)
+		return cli_policy(argc - 1, argv + 1);
+	if (strcmp(argv[1], "reload") == 0)
+		return cli_agent(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("p11guard %s\n", PACKAGE_VERSION);
 		return 0;

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
@@ -39,47 +38,16 @@ static void print_source(const struct ks_source *src)
 /* Lists one module's tokens; returns 0 when it could be read. */
 static int list_entry(const char *name, const char *module, const char *uri)
 {
-	struct p11_module *m = NULL;
-	struct p11_token **tokens = NULL;
 	struct ks_source *src;
-	struct reason why;
-	size_t n = 0;
 
-	reason_clear(&why);
-	if (p11_module_load(module, &m, &why) != ERR_OK ||
-	    p11_tokens_open(m, uri, &tokens, &n, &why) != ERR_OK) {
-		fprintf(stderr, "p11guard: %s: %s: %s\n", name, err_name(why.code), why.text);
-		p11_module_release(m);
+	if ((src = cli_open_source(name, module, uri)) == NULL)
 		return 1;
-	}
-	printf("%s: module %s%s%s\n", name, p11_module_path(m), uri ? " " : "", uri ? uri : "");
-	p11_module_release(m);
-	if ((src = ks_source_new(name, NULL, tokens, n)) == NULL) {
-		fprintf(stderr, "p11guard: out of memory\n");
-		return 1;
-	}
-	if (n == 0)
+	printf("%s: module %s%s%s\n", name, module, uri ? " " : "", uri ? uri : "");
+	if (src->ntokens == 0)
 		printf("  no token present\n");
 	print_source(src);
 	ks_source_unref(src);
 	return 0;
-}
-
-static int load_named_config(const char *path, struct config *cfg)
-{
-	char def[4096];
-	struct reason why;
-
-	reason_clear(&why);
-	if (path == NULL && config_default_path(def, sizeof(def)) == ERR_OK &&
-	    access(def, F_OK) == 0)
-		path = def;
-	if (path != NULL ? config_load_file(path, cfg, &why) == ERR_OK :
-	    config_load_text("<built-in>", config_builtin_default, strlen(config_builtin_default),
-	                     cfg, &why) == ERR_OK)
-		return 0;
-	fprintf(stderr, "p11guard: %s\n", why.text);
-	return 1;
 }
 
 int cli_tokens(int argc, char **argv)
@@ -104,7 +72,7 @@ int cli_tokens(int argc, char **argv)
 	}
 	if (module != NULL)
 		return list_entry(module, module, uri);
-	if (load_named_config(config_path, &cfg) != 0)
+	if (cli_load_config(config_path, &cfg) != 0)
 		return 1;
 	for (size_t i = 0; i < cfg.ntokens; i++)
 		failed |= list_entry(cfg.tokens[i].name, cfg.tokens[i].module, cfg.tokens[i].uri);

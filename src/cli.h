@@ -2,6 +2,16 @@
 #ifndef P11G_CLI_H
 #define P11G_CLI_H
 
+#include "config.h"
+#include "keystore.h"
+
 int cli_tokens(int argc, char **argv);
+int cli_policy(int argc, char **argv);
+int cli_agent(int argc, char **argv);
+
+/* The file named, else the default file, else the built-in configuration; 0 on success. */
+int cli_load_config(const char *path, struct config *cfg);
+/* The keys of one configured token entry, or NULL after printing why. */
+struct ks_source *cli_open_source(const char *name, const char *module, const char *uri);
 
 #endif

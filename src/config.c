@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "duration.h"
+#include "policy-load.h"
 #include "yaml-walk.h"
 
 const char config_builtin_default[] =
@@ -18,7 +20,10 @@ const char config_builtin_default[] =
 	"    uri: \"pkcs11:token=p11guard-demo\"\n"
 	"    pin: askpass\n";
 
-static const char *const top_keys[] = { "tokens", NULL };
+static const char *const top_keys[] = {
+	"tokens", "policy", "audit", "prompt_timeout", NULL
+};
+static const char *const audit_keys[] = { "file", "syslog", NULL };
 static const char *const token_keys[] = { "name", "module", "uri", "pin", NULL };
 
 static int dup_string(struct ywalk *w, yaml_node_t *n, const char *what, char **out)
@@ -112,6 +117,59 @@ static int parse_tokens(struct ywalk *w, yaml_node_t *seq, struct config *cfg)
 	return ERR_OK;
 }
 
+static int parse_audit(struct ywalk *w, yaml_node_t *n, struct config_audit *a)
+{
+	yaml_node_t *v;
+	const char *s;
+	int r;
+
+	if ((r = yw_mapping(w, n, "audit", audit_keys)) != ERR_OK)
+		return r;
+	if ((v = yw_get(w, n, "file")) != NULL) {
+		if ((r = dup_string(w, v, "audit file", &a->file)) != ERR_OK)
+			return r;
+		if (a->file[0] != '/')
+			return yw_error(w, v, "expected an absolute path for the audit file");
+	}
+	if ((v = yw_get(w, n, "syslog")) != NULL) {
+		if ((r = yw_string(w, v, "syslog", &s)) != ERR_OK)
+			return r;
+		if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
+			return yw_error(w, v, "expected true or false for syslog, not \"%s\"", s);
+		a->syslog = strcmp(s, "true") == 0;
+	}
+	return ERR_OK;
+}
+
+static int parse_sections(struct ywalk *w, yaml_node_t *root, struct config *cfg)
+{
+	yaml_node_t *v;
+	int r;
+
+	if ((r = yw_mapping(w, root, "the top level", top_keys)) != ERR_OK)
+		return r;
+	if ((v = yw_get(w, root, "tokens")) != NULL &&
+	    (r = parse_tokens(w, v, cfg)) != ERR_OK)
+		return r;
+	if ((v = yw_get(w, root, "policy")) != NULL &&
+	    (r = policy_parse(w, v, &cfg->policy)) != ERR_OK)
+		return r;
+	if ((v = yw_get(w, root, "prompt_timeout")) != NULL) {
+		const char *s;
+		long secs;
+
+		if ((r = yw_string(w, v, "prompt_timeout", &s)) != ERR_OK)
+			return r;
+		if ((secs = duration_parse(s)) <= 0 || secs > 3600)
+			return yw_error(w, v, "expected a time from 1s to 1h for prompt_timeout "
+			                "(like 30, 45s or 2m), not \"%s\"", s);
+		cfg->prompt_timeout = (unsigned)secs;
+	}
+	if ((v = yw_get(w, root, "audit")) != NULL)
+		return parse_audit(w, v, &cfg->audit);
+	return ERR_OK;
+}
+
 int config_load_text(const char *name, const char *text, size_t len, struct config *cfg,
                      struct reason *why)
 {
@@ -128,9 +186,8 @@ int config_load_text(const char *name, const char *text, size_t len, struct conf
 	if (root == NULL)
 		r = reason_set(why, ERR_CONFIG, "%s:1:1: expected a mapping with \"tokens\", "
 		               "found an empty file", name);
-	else if ((r = yw_mapping(&w, root, "the top level", top_keys)) == ERR_OK &&
-	         yw_get(&w, root, "tokens") != NULL)
-		r = parse_tokens(&w, yw_get(&w, root, "tokens"), cfg);
+	else
+		r = parse_sections(&w, root, cfg);
 	yw_free(&w);
 out:
 	if (r != ERR_OK)
@@ -176,6 +233,8 @@ int config_load_file(const char *path, struct config *cfg, struct reason *why)
 		return r;
 	r = config_load_text(path, text, len, cfg, why);
 	free(text);
+	if (r == ERR_OK && cfg->policy != NULL && (r = policy_resolve(cfg->policy, why)) != ERR_OK)
+		config_free(cfg);
 	return r;
 }
 
@@ -189,6 +248,8 @@ void config_free(struct config *cfg)
 	}
 	free(cfg->tokens);
 	free(cfg->path);
+	free(cfg->audit.file);
+	policy_unref(cfg->policy);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -1,6 +1,6 @@
 /*
- * The configuration file (YAML): the tokens to serve at start-up. Its top level is a mapping
- * so that later sections (the policy) sit beside `tokens`. Errors name file:line:column.
+ * The configuration file (YAML): the tokens to serve, the policy and the audit log. Errors
+ * name file:line:column.
  */
 #ifndef P11G_CONFIG_H
 #define P11G_CONFIG_H
@@ -20,16 +20,27 @@ struct config_token {
 	unsigned line;
 };
 
+struct config_audit {
+	char *file;             /* JSON lines appended here; NULL: no file */
+	int syslog;             /* also send each line to syslog (journald) */
+};
+
+struct policy;
+
 struct config {
 	char *path;
 	struct config_token *tokens;
 	size_t ntokens;
+	struct policy *policy;  /* NULL: no policy section, the built-in default applies */
+	struct config_audit audit;
+	unsigned prompt_timeout;        /* seconds a confirmation may wait; 0: the default */
 };
 
 /* Caps on what a file may ask of us. */
 #define CONFIG_MAX_TOKENS 64
 #define CONFIG_MAX_FILE (1024 * 1024)
 
+/* Loads and checks a file; the policy is resolved against its known_hosts files. */
 int config_load_file(const char *path, struct config *cfg, struct reason *why)
 	__attribute__((warn_unused_result));
 /* Parses YAML text; `name` stands for the file name in messages. */

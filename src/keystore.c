@@ -15,6 +15,7 @@ static void identity_clear(struct ks_identity *id)
 {
 	free(id->blob);
 	free(id->comment);
+	free(id->uri);
 	memset(id, 0, sizeof(*id));
 }
 
@@ -29,6 +30,7 @@ static void source_free(struct ks_source *src)
 	free(src->name);
 	free(src->provider);
 	free(src->pin.file);
+	dest_constraints_unref(src->dest);
 	free(src);
 }
 
@@ -54,7 +56,8 @@ static int identity_init(struct ks_identity *id, struct ks_source *src,
 	/* The comment names key and token, so `ssh-add -l` says where a key lives. */
 	if (asprintf(&id->comment, "%s (%s #%s)", p11_key_label(key), d->label, d->serial) < 0)
 		id->comment = NULL;
-	if (id->blob == NULL || id->comment == NULL)
+	id->uri = p11_key_uri(key);
+	if (id->blob == NULL || id->comment == NULL || id->uri == NULL)
 		return ERR_ALLOC;
 	sshkey_fingerprint(id->blob, id->blob_len, id->fingerprint);
 	return ERR_OK;

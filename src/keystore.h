@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "dest-constraint.h"
 #include "p11.h"
 #include "sshkey.h"
 
@@ -23,6 +24,7 @@ struct ks_identity {
 	uint8_t *blob;
 	size_t blob_len;
 	char *comment;
+	char *uri;              /* the key's pkcs11: URI, for policy key selectors */
 	char fingerprint[SSHKEY_FP_LEN];
 	int removed;            /* by REMOVE_IDENTITY */
 };
@@ -41,6 +43,7 @@ struct ks_source {
 	size_t nids;
 	time_t expires;         /* 0: never */
 	int confirm;
+	struct dest_constraints *dest;  /* ssh-add -h restrictions; NULL: none */
 	struct ks_pin_spec pin;
 	int refs;
 };

@@ -20,9 +20,10 @@ extern char **environ;
 
 static unsigned prompt_timeout = PROMPT_TIMEOUT_DEFAULT;
 
+/* Set by a reload on the event loop while workers may be prompting. */
 void prompt_set_timeout(unsigned seconds)
 {
-	prompt_timeout = seconds;
+	__atomic_store_n(&prompt_timeout, seconds, __ATOMIC_RELAXED);
 }
 
 static const char *askpass_program(void)
@@ -102,6 +103,7 @@ static int run_askpass(const char *text, int confirm, char *out, size_t size, in
 	struct timespec deadline;
 	char **env;
 	int fds[2], timed_out;
+	unsigned timeout;
 	size_t len = 0;
 	pid_t pid;
 
@@ -128,8 +130,9 @@ static int run_askpass(const char *text, int confirm, char *out, size_t size, in
 		close(fds[0]);
 		return reason_set(why, ERR_SYSTEM, "fork: %s", strerror(errno));
 	}
+	timeout = __atomic_load_n(&prompt_timeout, __ATOMIC_RELAXED);
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += prompt_timeout;
+	deadline.tv_sec += timeout;
 	timed_out = read_answer(fds[0], out, size, &len, &deadline) != 0;
 	close(fds[0]);
 	if (timed_out)
@@ -141,7 +144,7 @@ static int run_askpass(const char *text, int confirm, char *out, size_t size, in
 	if (timed_out) {
 		explicit_bzero(out, size);
 		return reason_set(why, ERR_DENIED, "no answer from %s within %u s", prog,
-		                  prompt_timeout);
+		                  timeout);
 	}
 	return ERR_OK;
 }

@@ -103,6 +103,7 @@ static void conn_close(struct server *s, size_t i)
 	struct conn *c = s->conns[i];
 
 	close(c->fd);
+	agent_client_clear(&c->client);
 	wbuf_free(&c->in);
 	wbuf_free(&c->out);
 	free(c);
@@ -192,8 +193,7 @@ static void accept_one(struct server *s)
 		return;
 	}
 	c->fd = fd;
-	c->client.uid = uid;
-	c->client.pid = pid;
+	agent_client_init(&c->client, uid, pid);
 	wbuf_init(&c->in, IN_MAX);
 	wbuf_init(&c->out, OUT_MAX);
 	s->conns[s->nconns++] = c;
@@ -325,6 +325,13 @@ int server_run(struct agent *a, const struct server_options *opt)
 	while (r == 0 && !*opt->quit) {
 		if (opt->watch_pid > 0 && kill(opt->watch_pid, 0) != 0 && errno == ESRCH)
 			break;
+		if (opt->reload != NULL && *opt->reload) {
+			struct reason why;
+
+			*opt->reload = 0;
+			if (agent_reload(a, &why) != ERR_OK)
+				log_error("%s", why.text);
+		}
 		r = loop_once(&s);
 	}
 	/* Waits for requests in flight; a prompt is bounded by its timeout. */

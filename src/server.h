@@ -19,6 +19,7 @@ struct server_options {
 	int listen_fd;
 	pid_t watch_pid;                /* command mode: stop when this process is gone */
 	volatile sig_atomic_t *quit;    /* set by signal handlers */
+	volatile sig_atomic_t *reload;  /* SIGHUP: re-read the policy, reopen the audit log */
 };
 
 /* Runs until *quit is set or the watched process exits. */

@@ -27,6 +27,10 @@ static int connect_agent(void)
 	int fd = agent_client_connect(getenv("SSH_AUTH_SOCK"));
 	struct timeval tv = { 10, 0 };
 
+	if (fd < 0) {
+		perror("agent-torture: connecting to $SSH_AUTH_SOCK");
+		exit(2);
+	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	return fd;
 }

@@ -135,3 +135,48 @@ split_pubkeys() {
 		echo "$type $b64 $label" > "$T/pub/$label.pub"
 	done
 }
+
+# An askpass that gives the PIN, and answers confirmations as $T/confirm.mode says:
+# yes, no, or sleep (never answers). Confirmations are counted in $T/confirm.count.
+make_confirm_askpass() {
+	echo yes > "$T/confirm.mode"
+	cat > "$T/askpass" <<ASK
+#!/bin/sh
+if [ "\${SSH_ASKPASS_PROMPT:-}" = confirm ]; then
+	echo x >> "$T/confirm.count"
+	printf '%s\n' "\$1" > "$T/confirm.last"
+	case \$(cat "$T/confirm.mode") in
+	yes) exit 0 ;;
+	no) exit 1 ;;
+	*) exec sleep 30 ;;
+	esac
+fi
+echo x >> "$T/askpass.count"
+printf '%s\n' "$PIN"
+ASK
+	chmod +x "$T/askpass"
+	export SSH_ASKPASS="$T/askpass" SSH_ASKPASS_REQUIRE=force DISPLAY=:0
+}
+
+# known_hosts_line NAME ALIAS: "ALIAS,[127.0.0.1]:PORT KEY" for sshd NAME.
+known_hosts_line() {
+	eval "port=\$${1}_PORT"
+	echo "$2,[127.0.0.1]:$port $(cut -d' ' -f1,2 "$T/sshd-$1/hostkey.pub")"
+}
+
+# inner_ssh PORT PUBKEY [SSH-OPTIONS...]: the ssh command line to run on an intermediary.
+# The options come first, so they win over the defaults (ssh keeps the first value).
+inner_ssh() {
+	port=$1; key=$2; shift 2
+	echo "ssh -F /dev/null $* -p $port -o BatchMode=yes -o IdentitiesOnly=yes" \
+		"-o IdentityFile=$key -o UserKnownHostsFile=$T/known_hosts" \
+		"-o StrictHostKeyChecking=yes -o ConnectTimeout=10 root@127.0.0.1 true"
+}
+
+# Public key files from `p11guard tokens` (keys the policy hides are missing from ssh-add -L).
+pubkeys_from_tokens() {
+	mkdir -p "$T/pub"
+	"$CLI" tokens --config "$1" | awk -v dir="$T/pub" '
+		/^    key "/ { split($0, q, "\""); label = q[2] }
+		/^      (ssh-|ecdsa-)/ { print $1 " " $2 " " label > (dir "/" label ".pub") }'
+}

@@ -189,7 +189,13 @@ static uint32_t sign_flags;
 
 static int agent_connect(void)
 {
-	return agent_client_connect(sock_path);
+	int fd = agent_client_connect(sock_path);
+
+	if (fd < 0) {
+		perror("bench-sign: connecting to the agent");
+		exit(2);
+	}
+	return fd;
 }
 
 /* Finds the key whose comment contains `label`, by listing identities. */

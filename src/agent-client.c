@@ -1,6 +1,5 @@
-/* The shared test-side agent client; replies are read through the bounded buffer API. */
-#include <stdio.h>
-#include <stdlib.h>
+/* The client side of the agent protocol; replies are read through the bounded buffer API. */
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -12,16 +11,15 @@
 int agent_client_connect(const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	int fd;
 
-	if (path == NULL || fd < 0) {
-		fprintf(stderr, "agent-client: no agent socket\n");
-		exit(2);
-	}
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (path == NULL || strlen(path) >= sizeof(sun.sun_path) ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		perror("agent-client: connect");
-		exit(2);
+		close(fd);
+		return -1;
 	}
 	return fd;
 }

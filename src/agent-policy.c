@@ -1,0 +1,219 @@
+/*
+ * The policy decision point: what a request is (key, verified destination, user, hops,
+ * client), OpenSSH's own ssh-add -h restrictions, the policy's answer, the confirmation
+ * prompt and the audit line.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "agent.h"
+#include "log.h"
+#include "prompt.h"
+#include "userauth.h"
+
+/* Where a request goes, as far as the connection's bindings and the signed data prove. */
+struct route {
+	const struct sshpub *dest;
+	const struct sshpub *hops[BIND_MAX];
+	size_t nhops;
+};
+
+static void route_for_listing(const struct bindings *bs, struct route *rt)
+{
+	const struct binding *last = bindings_last(bs);
+
+	memset(rt, 0, sizeof(*rt));
+	/* A forwarding hop last means the destination is still to come. */
+	rt->nhops = last == NULL ? 0 : last->forwarded ? bs->n : bs->n - 1;
+	for (size_t i = 0; i < rt->nhops; i++)
+		rt->hops[i] = &bs->hop[i].hostkey;
+	if (last != NULL && !last->forwarded)
+		rt->dest = &last->hostkey;
+}
+
+/* The destination counts as verified only when the signed login is for the bound session. */
+static int route_for_signing(const struct bindings *bs, const struct userauth *ua,
+                             struct route *rt, struct reason *why)
+{
+	const struct binding *last = bindings_last(bs);
+
+	route_for_listing(bs, rt);
+	if (last == NULL || last->forwarded)
+		return ERR_OK;
+	rt->dest = NULL;
+	if (ua == NULL)
+		return ERR_OK;
+	if (ua->sid_len != last->sid_len || memcmp(ua->sid, last->sid, ua->sid_len) != 0)
+		return reason_set(why, ERR_DENIED, "the login being signed is not for the session "
+		                  "this connection was bound to (%s)", last->hostkey.fingerprint);
+	if (ua->hostbound && !sshpub_equal(&ua->hostkey, &last->hostkey))
+		return reason_set(why, ERR_DENIED, "the login names host key %s but the session "
+		                  "was bound to %s", ua->hostkey.fingerprint,
+		                  last->hostkey.fingerprint);
+	rt->dest = &last->hostkey;
+	return ERR_OK;
+}
+
+/* ssh-agent's extra checks for destination-constrained keys (ssh-agent.c, sign request). */
+static int check_ssh_add_h(const struct ks_identity *id, const struct bindings *bs,
+                           const struct userauth *ua, struct reason *why)
+{
+	if (id->src->dest == NULL)
+		return ERR_OK;
+	if (bs->n == 0)
+		return reason_set(why, ERR_DENIED, "key restricted by ssh-add -h, and this "
+		                  "connection is not bound to any session");
+	if (ua == NULL)
+		return reason_set(why, ERR_DENIED, "key restricted by ssh-add -h signs only "
+		                  "logins, and this is not one");
+	if (dest_constraints_permit(id->src->dest, bs, ua->user, NULL, why) != ERR_OK)
+		return why->code;
+	if (bs->n > 1 && !ua->hostbound)
+		return reason_set(why, ERR_DENIED, "forwarded login without the server's host key "
+		                  "(publickey-hostbound) for a key restricted by ssh-add -h");
+	return ERR_OK;
+}
+
+static void key_of(const struct ks_identity *id, struct policy_key *k)
+{
+	k->fingerprint = id->fingerprint;
+	k->token = id->src->name;
+	k->uri = id->uri;
+}
+
+static void record(struct agent *a, const struct agent_client *c, const struct ks_identity *id,
+                   const struct policy *pol, const struct route *rt, const char *user,
+                   const char *event, const char *decision, const char *rule,
+                   const char *reason, const char *dest_name)
+{
+	const struct p11_token_desc *d = p11_token_describe(p11_key_token(id->key));
+	const char *hops[BIND_MAX], *hop_names[BIND_MAX];
+	char names[BIND_MAX][128];
+	struct audit_event ev = {
+		.event = event, .decision = decision, .rule = rule, .reason = reason,
+		.pid = c->pid, .uid = c->uid, .exe = c->exe[0] ? c->exe : NULL,
+		.key_fingerprint = id->fingerprint, .key_comment = id->comment,
+		.token_serial = d->serial, .slot = d->slot_id,
+		.dest_fingerprint = rt->dest ? rt->dest->fingerprint : NULL,
+		.dest_name = dest_name && dest_name[0] ? dest_name : NULL,
+		.user = user, .hops = hops, .hop_names = hop_names, .nhops = rt->nhops,
+	};
+
+	for (size_t i = 0; i < rt->nhops; i++) {
+		hops[i] = rt->hops[i]->fingerprint;
+		policy_host_names(pol, rt->hops[i], names[i], sizeof(names[i]));
+		hop_names[i] = names[i];
+	}
+	audit_record(&a->audit, &ev);
+}
+
+static void describe_hops(const struct policy *pol, const struct route *rt, char *out,
+                          size_t size)
+{
+	size_t used = 0;
+
+	snprintf(out, size, "%s", rt->nhops == 0 ? "direct (this machine)" : "");
+	for (size_t i = 0; i < rt->nhops && used < size; i++) {
+		char name[128];
+
+		policy_host_names(pol, rt->hops[i], name, sizeof(name));
+		used += (size_t)snprintf(out + used, size - used, "%s%s (%s)", i ? " -> " : "",
+		                         name[0] ? name : "unknown host", rt->hops[i]->fingerprint);
+	}
+}
+
+static int confirm(const struct ks_identity *id, const struct agent_client *c,
+                   const struct policy *pol, const struct route *rt, const char *user,
+                   const char *dest_name, struct reason *why)
+{
+	const struct p11_token_desc *d = p11_token_describe(p11_key_token(id->key));
+	char text[1536], hops[600];
+
+	describe_hops(pol, rt, hops, sizeof(hops));
+	snprintf(text, sizeof(text),
+	         "Allow a signature with key \"%s\"?\n"
+	         "Token: %s (serial %s, slot %lu)\n"
+	         "Destination: %s%s%s\n"
+	         "User: %s\n"
+	         "Via: %s\n"
+	         "Requested by: %s (pid %ld)",
+	         p11_key_label(id->key), d->label, d->serial, d->slot_id,
+	         rt->dest ? (dest_name && dest_name[0] ? dest_name : "unknown name") :
+	         "not verified", rt->dest ? " " : "", rt->dest ? rt->dest->fingerprint : "",
+	         user ? user : "not a login", hops, c->exe[0] ? c->exe : "unknown program",
+	         (long)c->pid);
+	return prompt_confirm(text, why);
+}
+
+int agent_authorize_sign(struct agent *a, struct agent_client *c,
+                         const struct ks_identity *id, const uint8_t *data, size_t len,
+                         struct reason *why)
+{
+	struct policy *pol = agent_policy(a);
+	struct policy_decision dec;
+	struct policy_request req;
+	struct policy_key key;
+	struct userauth ua;
+	struct route rt;
+	int have_ua, r;
+
+	have_ua = userauth_parse(data, len, id->blob, id->blob_len, &ua) == ERR_OK;
+	if ((r = route_for_signing(&c->bindings, have_ua ? &ua : NULL, &rt, why)) != ERR_OK ||
+	    (r = check_ssh_add_h(id, &c->bindings, have_ua ? &ua : NULL, why)) != ERR_OK) {
+		record(a, c, id, pol, &rt, have_ua ? ua.user : NULL, "sign", "deny",
+		       "session binding", why->text, NULL);
+		goto out;
+	}
+	key_of(id, &key);
+	req = (struct policy_request){
+		.listing = 0, .key = &key, .dest = rt.dest, .hops = rt.hops, .nhops = rt.nhops,
+		.user = have_ua ? ua.user : NULL, .client_exe = c->exe[0] ? c->exe : NULL,
+	};
+	policy_decide(pol, &req, &dec);
+	if (dec.action == POLICY_DENY) {
+		r = reason_set(why, ERR_DENIED, "%s (%s)", dec.reason, dec.where);
+	} else if ((dec.confirm || id->src->confirm) &&
+	           (r = confirm(id, c, pol, &rt, req.user, dec.dest_name, why)) != ERR_OK) {
+		reason_wrap(why, "confirmation for rule %s", dec.where);
+	} else {
+		r = ERR_OK;
+	}
+	record(a, c, id, pol, &rt, req.user, "sign", r == ERR_OK ? "allow" : "deny", dec.where,
+	       r == ERR_OK ? dec.reason : why->text, dec.dest_name);
+out:
+	if (have_ua)
+		userauth_free(&ua);
+	policy_unref(pol);
+	return r;
+}
+
+int agent_may_list(struct agent *a, const struct agent_client *c, const struct policy *pol,
+                   const struct ks_identity *id)
+{
+	struct policy_decision dec;
+	struct policy_request req;
+	struct policy_key key;
+	struct route rt;
+	struct reason why;
+
+	route_for_listing(&c->bindings, &rt);
+	reason_clear(&why);
+	if (id->src->dest != NULL &&
+	    dest_constraints_permit(id->src->dest, &c->bindings, NULL, NULL, &why) != ERR_OK) {
+		if (c->bindings.n > 0)
+			record(a, c, id, pol, &rt, NULL, "list", "hide", "ssh-add -h", why.text, NULL);
+		return 0;
+	}
+	key_of(id, &key);
+	req = (struct policy_request){
+		.listing = 1, .key = &key, .dest = rt.dest, .hops = rt.hops, .nhops = rt.nhops,
+		.client_exe = c->exe[0] ? c->exe : NULL,
+	};
+	policy_decide(pol, &req, &dec);
+	if (dec.action == POLICY_ALLOW)
+		return 1;
+	log_info("hiding key %s from pid %ld: %s (%s)", id->fingerprint, (long)c->pid,
+	         dec.reason, dec.where);
+	record(a, c, id, pol, &rt, NULL, "list", "hide", dec.where, dec.reason, dec.dest_name);
+	return 0;
+}

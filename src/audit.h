@@ -1,0 +1,45 @@
+/*
+ * The audit trail: one JSON object per line for every policy decision, appended to a file
+ * and/or sent to syslog (which journald collects). The file is reopened on SIGHUP.
+ */
+#ifndef P11G_AUDIT_H
+#define P11G_AUDIT_H
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+struct audit {
+	pthread_mutex_t lock;
+	int fd;                 /* -1: no file */
+	char *path;
+	int syslog;
+};
+
+struct audit_event {
+	const char *event;              /* "sign", "list" */
+	const char *decision;           /* "allow", "deny", "hide" */
+	const char *rule;               /* "file:line", or "default" */
+	const char *reason;
+	pid_t pid;
+	uid_t uid;
+	const char *exe;
+	const char *key_fingerprint, *key_comment, *token_serial;
+	unsigned long slot;
+	const char *dest_fingerprint, *dest_name;       /* NULL: none verified */
+	const char *user;
+	const char *const *hops;        /* host key fingerprints, first hop first */
+	const char *const *hop_names;
+	size_t nhops;
+};
+
+void audit_init(struct audit *au);
+/* Opens the configured destinations; on failure the previous ones stay. */
+int audit_configure(struct audit *au, const struct config_audit *cfg, struct reason *why)
+	__attribute__((warn_unused_result));
+void audit_reopen(struct audit *au);
+void audit_close(struct audit *au);
+void audit_record(struct audit *au, const struct audit_event *ev);
+
+#endif

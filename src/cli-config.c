@@ -1,0 +1,40 @@
+/* What several subcommands share: the configuration file and the tokens it names. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int cli_load_config(const char *path, struct config *cfg)
+{
+	char def[4096];
+	struct reason why;
+
+	reason_clear(&why);
+	if (path == NULL && config_default_path(def, sizeof(def)) == ERR_OK &&
+	    access(def, F_OK) == 0)
+		path = def;
+	if (path != NULL ? config_load_file(path, cfg, &why) == ERR_OK :
+	    config_load_text("<built-in>", config_builtin_default, strlen(config_builtin_default),
+	                     cfg, &why) == ERR_OK)
+		return 0;
+	fprintf(stderr, "p11guard: %s\n", why.text);
+	return 1;
+}
+
+struct ks_source *cli_open_source(const char *name, const char *module, const char *uri)
+{
+	struct p11_token **tokens = NULL;
+	struct ks_source *src;
+	struct reason why;
+	size_t n = 0;
+
+	reason_clear(&why);
+	if (p11_tokens_load(module, uri, &tokens, &n, &why) != ERR_OK) {
+		fprintf(stderr, "p11guard: %s: %s: %s\n", name, err_name(why.code), why.text);
+		return NULL;
+	}
+	if ((src = ks_source_new(name, NULL, tokens, n)) == NULL)
+		fprintf(stderr, "p11guard: out of memory\n");
+	return src;
+}

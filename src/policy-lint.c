@@ -1,0 +1,87 @@
+/* `p11guard policy check`: rule parts that can never match, found before they surprise. */
+#include <stdio.h>
+#include <string.h>
+
+#include "match.h"
+#include "policy-index.h"
+
+static void warn_at(void (*warn)(void *, const char *), void *ctx, const char *file,
+                    unsigned line, unsigned col, const char *fmt, const char *arg)
+{
+	char msg[600], text[400];
+
+	snprintf(text, sizeof(text), fmt, arg);
+	snprintf(msg, sizeof(msg), "%s:%u:%u: warning: %s", file, line, col, text);
+	warn(ctx, msg);
+}
+
+static int is_ca_name(const struct policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->kh.n; i++)
+		if (p->kh.e[i].marker == KH_CERT_AUTHORITY && kh_entry_names(&p->kh.e[i], name))
+			return 1;
+	return 0;
+}
+
+static void lint_hosts(const struct policy *p, const struct policy_hosts *hs,
+                       void (*warn)(void *, const char *), void *ctx)
+{
+	for (size_t h = 0; h < hs->n; h++) {
+		const struct policy_host *host = &hs->h[h];
+
+		if (host->kind != HOST_NAME || host->nresolved > 0)
+			continue;
+		if (is_ca_name(p, host->text))
+			warn_at(warn, ctx, p->file, host->line, host->col,
+			        "\"%s\" is known only through @cert-authority; host certificates are "
+			        "not accepted in session-bind yet, so this never matches", host->text);
+		else
+			warn_at(warn, ctx, p->file, host->line, host->col,
+			        kh_is_pattern(host->text) ?
+			        "pattern \"%s\" matches no plain name in any known_hosts file (hashed "
+			        "names cannot match patterns); this never matches" :
+			        "host \"%s\" is in no known_hosts file; this never matches", host->text);
+	}
+}
+
+static int token_selected(const char *pattern, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (match_pattern(names[i], pattern))
+			return 1;
+	return 0;
+}
+
+void policy_lint(const struct policy *p, const char *const *token_names, size_t ntokens,
+                 void (*warn)(void *ctx, const char *msg), void *ctx)
+{
+	char msg[600];
+
+	for (size_t i = 0; i < p->nknown_hosts_files; i++) {
+		int loaded = 0;
+
+		for (size_t f = 0; f < p->kh.nfiles; f++)
+			loaded |= strstr(p->kh.files[f], p->known_hosts_files[i] +
+			                 (p->known_hosts_files[i][0] == '~' ? 1 : 0)) != NULL;
+		if (!loaded) {
+			snprintf(msg, sizeof(msg), "%s: warning: known_hosts file %s does not exist",
+			         p->file, p->known_hosts_files[i]);
+			warn(ctx, msg);
+		}
+	}
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct policy_rule *rule = &p->rules[i];
+
+		lint_hosts(p, &rule->to, warn, ctx);
+		lint_hosts(p, &rule->via, warn, ctx);
+		for (size_t k = 0; k < rule->nkeys; k++) {
+			const char *s = rule->keys[k];
+
+			if (strncmp(s, "SHA256:", 7) != 0 && strncmp(s, "pkcs11:", 7) != 0 &&
+			    !token_selected(s, token_names, ntokens))
+				warn_at(warn, ctx, p->file, rule->line, rule->col,
+				        "key selector \"%s\" names no configured token; this rule never "
+				        "matches a configured key", s);
+		}
+	}
+}

@@ -1,0 +1,31 @@
+/*
+ * Public keys that arrive on the wire (host keys in session-bind, keys inside constraints and
+ * userauth requests): parsed strictly, kept in canonical form, used to verify signatures.
+ */
+#ifndef P11G_SSHPUB_H
+#define P11G_SSHPUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sshkey.h"
+
+struct sshpub {
+	struct p11_pubkey pub;          /* the components; buffers owned here */
+	uint8_t *blob;                  /* canonical re-encoding: equal keys, equal blobs */
+	size_t blob_len;
+	char fingerprint[SSHKEY_FP_LEN];
+};
+
+/* Parses a whole public key blob; trailing bytes or unknown types are errors. */
+int sshpub_parse(const uint8_t *blob, size_t len, struct sshpub *out) WUR;
+void sshpub_free(struct sshpub *k);
+int sshpub_equal(const struct sshpub *a, const struct sshpub *b);
+int sshpub_copy(const struct sshpub *from, struct sshpub *to) WUR;
+/* Verifies an SSH signature blob by `k` over `data`; ERR_DENIED when it does not hold. */
+int sshpub_verify(const struct sshpub *k, const uint8_t *sig, size_t sig_len,
+                  const uint8_t *data, size_t data_len) WUR;
+/* "ssh-ed25519 AAAA..." text form, as in known_hosts; the caller frees it. */
+int sshpub_parse_text(const char *text, struct sshpub *out) WUR;
+
+#endif
