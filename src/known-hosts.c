@@ -100,20 +100,27 @@ static int add_file_name(struct known_hosts *kh, const char *path, const char **
 
 int known_hosts_load(struct known_hosts *kh, const char *path, struct reason *why)
 {
+	FILE *f;
+	int r;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return ERR_OK;
+	r = known_hosts_read(kh, f, path, why);
+	fclose(f);
+	return r;
+}
+
+int known_hosts_read(struct known_hosts *kh, FILE *f, const char *path, struct reason *why)
+{
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t got;
 	unsigned lineno = 0;
 	const char *name;
-	FILE *f;
 	int r = ERR_OK;
 
-	if ((f = fopen(path, "re")) == NULL)
-		return ERR_OK;
-	if (add_file_name(kh, path, &name) != ERR_OK) {
-		fclose(f);
+	if (add_file_name(kh, path, &name) != ERR_OK)
 		return reason_set(why, ERR_ALLOC, "out of memory");
-	}
 	while (r == ERR_OK && (got = getline(&line, &cap, f)) >= 0) {
 		struct kh_entry e;
 		int pr;
@@ -152,7 +159,6 @@ int known_hosts_load(struct known_hosts *kh, const char *path, struct reason *wh
 		}
 	}
 	free(line);
-	fclose(f);
 	return r;
 }
 

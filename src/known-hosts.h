@@ -6,6 +6,8 @@
 #ifndef P11G_KNOWN_HOSTS_H
 #define P11G_KNOWN_HOSTS_H
 
+#include <stdio.h>
+
 #include "err.h"
 #include "sshpub.h"
 
@@ -32,6 +34,9 @@ struct known_hosts {
 
 /* Adds the entries of one file; a missing file adds nothing and is not an error. */
 int known_hosts_load(struct known_hosts *kh, const char *path, struct reason *why) WUR;
+/* Adds the entries read from `f`; `path` names it in messages. */
+int known_hosts_read(struct known_hosts *kh, FILE *f, const char *path, struct reason *why)
+	WUR;
 void known_hosts_free(struct known_hosts *kh);
 
 /*

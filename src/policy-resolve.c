@@ -171,7 +171,7 @@ static int index_host(struct policy *p, struct policy_index *ix, struct policy_h
 	return ERR_OK;
 }
 
-static int build_index(struct policy *p)
+int policy_build_index(struct policy *p)
 {
 	struct policy_index *ix = calloc(1, sizeof(*ix));
 	size_t hosts = p->kh.n;
@@ -237,7 +237,7 @@ int policy_resolve(struct policy *p, struct reason *why)
 		if ((r = known_hosts_load(&p->kh, path, why)) != ERR_OK)
 			return r;
 	}
-	if (build_index(p) != ERR_OK)
+	if (policy_build_index(p) != ERR_OK)
 		return reason_set(why, ERR_ALLOC, "out of memory");
 	return ERR_OK;
 }

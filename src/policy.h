@@ -96,6 +96,8 @@ void policy_unref(struct policy *p);
 
 /* Loads the known_hosts files and resolves host names; problems are warnings. */
 int policy_resolve(struct policy *p, struct reason *why) WUR;
+/* Resolves against the known_hosts entries already in p->kh (policy_resolve's second half). */
+int policy_build_index(struct policy *p) WUR;
 void policy_decide(const struct policy *p, const struct policy_request *req,
                    struct policy_decision *d);
 /* Names `key` carries in the policy's known_hosts ("a.example, [10.0.0.1]:22"), or "". */

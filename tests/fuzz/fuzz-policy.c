@@ -1,0 +1,59 @@
+/*
+ * libFuzzer target: the policy loader and its decisions. The input is a configuration file,
+ * optionally followed by "\n#kh\n" and known_hosts text; a few requests are then decided.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "policy.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void decide_some(const struct policy *p)
+{
+	static const struct policy_key key = { "SHA256:x", "work", "pkcs11:token=work;object=k" };
+	const struct sshpub *hops[2];
+	struct policy_decision d;
+	struct policy_request req = { 0, &key, NULL, hops, 0, "git", "/usr/bin/ssh" };
+
+	for (size_t i = 0; i < p->kh.n && i < 4; i++) {
+		hops[0] = hops[1] = &p->kh.e[i].key;
+		req.dest = &p->kh.e[(i + 1) % p->kh.n].key;
+		for (int listing = 0; listing < 2; listing++) {
+			req.listing = listing;
+			req.nhops = i % 3;
+			policy_decide(p, &req, &d);
+		}
+	}
+	req.dest = NULL;
+	req.nhops = 0;
+	policy_decide(p, &req, &d);
+	req.listing = 1;
+	policy_decide(p, &req, &d);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *text = (const char *)data, *sep = memmem(data, size, "\n#kh\n", 5);
+	size_t cfg_len = sep ? (size_t)(sep - text) : size;
+	struct config cfg;
+	struct reason why;
+	FILE *kh;
+
+	if (config_load_text("fuzz.yaml", text, cfg_len, &cfg, &why) != ERR_OK)
+		return 0;
+	if (cfg.policy != NULL) {
+		int kh_ok = 1;
+
+		if (sep != NULL && (kh = fmemopen((void *)(sep + 5), size - cfg_len - 5, "r"))) {
+			kh_ok = known_hosts_read(&cfg.policy->kh, kh, "fuzz_known_hosts", &why) == ERR_OK;
+			fclose(kh);
+		}
+		if (kh_ok && policy_build_index(cfg.policy) == ERR_OK)
+			decide_some(cfg.policy);
+	}
+	config_free(&cfg);
+	return 0;
+}
