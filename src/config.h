@@ -38,7 +38,7 @@ struct config {
 
 /* Caps on what a file may ask of us. */
 #define CONFIG_MAX_TOKENS 64
-#define CONFIG_MAX_FILE (1024 * 1024)
+#define CONFIG_MAX_FILE (16 * 1024 * 1024)
 
 /* Loads and checks a file; the policy is resolved against its known_hosts files. */
 int config_load_file(const char *path, struct config *cfg, struct reason *why)

@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <p11-kit/uri.h>
-
 #include "match.h"
 #include "policy-index.h"
 
@@ -15,60 +13,6 @@ enum tri { NO, MAYBE, YES };
 static enum tri both(enum tri a, enum tri b)
 {
 	return a < b ? a : b;
-}
-
-/* The key's own URI, parsed once per decision and only when a selector needs it. */
-struct key_uri {
-	const char *text;
-	P11KitUri *uri;
-	int tried;
-};
-
-static int uri_selects(const char *selector, struct key_uri *k)
-{
-	P11KitUri *sel;
-	CK_ATTRIBUTE *attrs;
-	CK_ULONG nattrs = 0;
-	int match;
-
-	if (!k->tried) {
-		k->tried = 1;
-		if (k->text != NULL && (k->uri = p11_kit_uri_new()) != NULL &&
-		    p11_kit_uri_parse(k->text, P11_KIT_URI_FOR_ANY, k->uri) != P11_KIT_URI_OK) {
-			p11_kit_uri_free(k->uri);
-			k->uri = NULL;
-		}
-	}
-	if (k->uri == NULL || (sel = p11_kit_uri_new()) == NULL)
-		return 0;
-	match = p11_kit_uri_parse(selector, P11_KIT_URI_FOR_ANY, sel) == P11_KIT_URI_OK;
-	attrs = p11_kit_uri_get_attributes(k->uri, &nattrs);
-	match = match &&
-	        p11_kit_uri_match_token_info(sel, p11_kit_uri_get_token_info(k->uri)) &&
-	        p11_kit_uri_match_attributes(sel, attrs, nattrs);
-	p11_kit_uri_free(sel);
-	return match;
-}
-
-static enum tri key_matches(const struct policy_rule *rule, const struct policy_key *key,
-                            struct key_uri *uri)
-{
-	if (rule->nkeys == 0)
-		return YES;
-	for (size_t i = 0; i < rule->nkeys; i++) {
-		const char *s = rule->keys[i];
-
-		if (strncmp(s, "SHA256:", 7) == 0) {
-			if (strcmp(s, key->fingerprint) == 0)
-				return YES;
-		} else if (strncmp(s, "pkcs11:", 7) == 0) {
-			if (uri_selects(s, uri))
-				return YES;
-		} else if (key->token != NULL && match_pattern(key->token, s)) {
-			return YES;
-		}
-	}
-	return NO;
 }
 
 static enum tri dest_matches(const struct policy *p, uint32_t i,
@@ -145,8 +89,9 @@ static enum tri client_matches(const struct policy_rule *rule,
 	return NO;
 }
 
+/* `key_known`: the caller already knows the rule selects the request's key. */
 static enum tri rule_matches(const struct policy *p, uint32_t i,
-                             const struct policy_request *req, struct key_uri *uri)
+                             const struct policy_request *req, int key_known)
 {
 	const struct policy_rule *rule = &p->rules[i];
 	enum tri t = via_matches(p, i, req);
@@ -157,8 +102,8 @@ static enum tri rule_matches(const struct policy *p, uint32_t i,
 		t = both(t, user_matches(rule, req));
 	if (t != NO)
 		t = both(t, client_matches(rule, req));
-	if (t != NO)
-		t = both(t, key_matches(rule, req->key, uri));
+	if (t != NO && !key_known && !policy_key_selected(rule, req->key))
+		t = NO;
 	return t;
 }
 
@@ -242,10 +187,10 @@ void policy_decide(const struct policy *p, const struct policy_request *req,
                    struct policy_decision *d)
 {
 	static const struct rule_list none;
-	const struct rule_list *a = &p->index->no_to, *b = &none;
+	const struct rule_list *a = NULL, *b = &none;
 	const struct policy_index_entry *e;
-	struct key_uri uri = { req->key->uri, NULL, 0 };
 	size_t ia = 0, ib = 0;
+	int a_selects_key = 1;
 
 	memset(d, 0, sizeof(*d));
 	d->action = POLICY_DENY;
@@ -254,24 +199,38 @@ void policy_decide(const struct policy *p, const struct policy_request *req,
 	for (size_t h = 0; h < req->nhops; h++)
 		if (hop_revoked(p, req->hops[h], d))
 			return;
-	if (!req->listing && req->dest != NULL &&
-	    (e = policy_index_find(p->index, req->dest->fingerprint)) != NULL)
-		b = &e->to;
-	/* Signing looks only at rules that can apply; listing may not know the destination. */
-	for (uint32_t i = 0; ; i++) {
+	/*
+	 * Signing walks two ascending lists merged: rules without a destination that select
+	 * this key, and rules naming the verified destination. Listing may not know the
+	 * destination yet, so it walks every rule.
+	 */
+	if (!req->listing) {
+		if ((a = policy_rules_for_key(p, req->key)) == NULL) {
+			a = &p->index->no_to;
+			a_selects_key = 0;
+		}
+		if (req->dest != NULL &&
+		    (e = policy_index_find(p->index, req->dest->fingerprint)) != NULL)
+			b = &e->to;
+	}
+	for (uint32_t next = 0;; next++) {
+		int from_a = 0;
 		enum tri t;
+		uint32_t i;
 
-		if (!req->listing) {
-			if (ia < a->n && (ib >= b->n || a->v[ia] < b->v[ib]))
-				i = a->v[ia++];
-			else if (ib < b->n)
-				i = b->v[ib++];
-			else
+		if (req->listing) {
+			if (next >= p->nrules)
 				break;
-		} else if (i >= p->nrules) {
+			i = next;
+		} else if (ia < a->n && (ib >= b->n || a->v[ia] < b->v[ib])) {
+			i = a->v[ia++];
+			from_a = a_selects_key;
+		} else if (ib < b->n) {
+			i = b->v[ib++];
+		} else {
 			break;
 		}
-		t = rule_matches(p, i, req, &uri);
+		t = rule_matches(p, i, req, from_a);
 		if (t == YES || (t == MAYBE && p->rules[i].action == POLICY_ALLOW)) {
 			decide_by(p, i, req, d);
 			break;
@@ -284,6 +243,4 @@ void policy_decide(const struct policy *p, const struct policy_request *req,
 			snprintf(d->where, sizeof(d->where), "default");
 		describe_default(p, req, d);
 	}
-	if (uri.uri != NULL)
-		p11_kit_uri_free(uri.uri);
 }

@@ -69,7 +69,7 @@ int rule_list_has(const struct rule_list *l, uint32_t rule)
 }
 
 /* Rules are added in ascending order, so appending keeps the list sorted. */
-static int rule_list_add(struct rule_list *l, uint32_t rule)
+int rule_list_add(struct rule_list *l, uint32_t rule)
 {
 	if (l->n > 0 && l->v[l->n - 1] == rule)
 		return ERR_OK;
@@ -103,6 +103,7 @@ void policy_index_free(struct policy_index *ix)
 	}
 	free(ix->buckets);
 	free(ix->no_to.v);
+	policy_key_rules_free(ix->key_cache);
 	free(ix);
 }
 

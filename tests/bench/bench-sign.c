@@ -3,7 +3,12 @@
  *   bench-sign raw MODULE TOKEN KEYLABEL PIN CLIENTS SECONDS     C_Sign loop, the baseline
  *   bench-sign agent SOCKET KEYLABEL CLIENTS SECONDS             sign requests to an agent
  *   bench-sign hol SOCKET SLOWLABEL FASTLABEL                     p99 while a PIN prompt waits
- * Each prints one line: "<sig/s> <p50 ms> <p99 ms> <count>".
+ *   bench-sign bound SOCKET KEYLABEL HOSTSEED CLIENTS SECONDS     like agent, but each
+ *       connection is bound (session-bind) to the Ed25519 host key whose 32-byte seed is in
+ *       the file HOSTSEED, and signs userauth requests, so the policy sees a destination
+ *   bench-sign hostkey HOSTSEED                                   makes a seed, prints the
+ *       public key as known_hosts text
+ * Each measuring mode prints one line: "<sig/s> <p50 ms> <p99 ms> <count>".
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -17,7 +22,7 @@
 #include <p11-kit/p11-kit.h>
 #include <p11-kit/pkcs11.h>
 
-#include "../agent-client.h"
+#include "agent-client.h"
 #include "agent-proto.h"
 #include "err.h"
 
@@ -230,17 +235,90 @@ static int find_blob(const char *label, uint8_t *out, size_t *out_len)
 	return found ? 0 : -1;
 }
 
+/* Bound mode: the host key that signs each connection's session id, and that session id. */
+static EVP_PKEY *host_key;
+static uint8_t session_id[32];
+
+static void put_host_blob(struct wbuf *b)
+{
+	uint8_t pub[32];
+	size_t len = sizeof(pub);
+	struct wbuf k;
+
+	wbuf_init(&k, 128);
+	EVP_PKEY_get_raw_public_key(host_key, pub, &len);
+	if (wbuf_put_cstring(&k, "ssh-ed25519") != ERR_OK ||
+	    wbuf_put_string(&k, pub, len) != ERR_OK || wbuf_put_stringb(b, &k) != ERR_OK)
+		exit(1);
+	wbuf_free(&k);
+}
+
+/* session-bind@openssh.com, as ssh sends it right after key exchange. */
+static void bind_connection(int fd)
+{
+	uint8_t sig[64];
+	size_t sig_len = sizeof(sig);
+	struct wbuf req, body, s;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	size_t mark;
+
+	EVP_DigestSignInit(ctx, NULL, NULL, NULL, host_key);
+	EVP_DigestSign(ctx, sig, &sig_len, session_id, sizeof(session_id));
+	EVP_MD_CTX_free(ctx);
+	wbuf_init(&req, 4096);
+	wbuf_init(&s, 256);
+	wbuf_init(&body, AGENT_MAX_MESSAGE);
+	if (wbuf_put_cstring(&s, "ssh-ed25519") != ERR_OK ||
+	    wbuf_put_string(&s, sig, sig_len) != ERR_OK ||
+	    agent_frame_begin(&req, AGENTC_EXTENSION, &mark) != ERR_OK ||
+	    wbuf_put_cstring(&req, "session-bind@openssh.com") != ERR_OK)
+		exit(1);
+	put_host_blob(&req);
+	if (wbuf_put_string(&req, session_id, sizeof(session_id)) != ERR_OK ||
+	    wbuf_put_stringb(&req, &s) != ERR_OK || wbuf_put_u8(&req, 0) != ERR_OK ||
+	    agent_frame_end(&req, mark) != ERR_OK ||
+	    agent_client_request(fd, &req, &body) != AGENT_SUCCESS) {
+		fprintf(stderr, "bench-sign: session-bind refused\n");
+		exit(1);
+	}
+	wbuf_free(&req);
+	wbuf_free(&s);
+	wbuf_free(&body);
+}
+
+/* What ssh signs for publickey-hostbound authentication in the bound session. */
+static void userauth_request(struct wbuf *out)
+{
+	if (wbuf_put_string(out, session_id, sizeof(session_id)) != ERR_OK ||
+	    wbuf_put_u8(out, 50) != ERR_OK || wbuf_put_cstring(out, "bench") != ERR_OK ||
+	    wbuf_put_cstring(out, "ssh-connection") != ERR_OK ||
+	    wbuf_put_cstring(out, "publickey-hostbound-v00@openssh.com") != ERR_OK ||
+	    wbuf_put_u8(out, 1) != ERR_OK || wbuf_put_cstring(out, "ecdsa-sha2-nistp256") != ERR_OK ||
+	    wbuf_put_string(out, blob, blob_len) != ERR_OK)
+		exit(1);
+	put_host_blob(out);
+}
+
 static void *agent_worker(void *arg)
 {
-	struct wbuf req, body;
+	struct wbuf req, body, signed_data;
 	int fd = agent_connect();
 	double t0;
 
 	(void)arg;
 	wbuf_init(&req, 8192);
 	wbuf_init(&body, AGENT_MAX_MESSAGE);
-	if (agent_request_sign(&req, blob, blob_len, data, sizeof(data), sign_flags) != ERR_OK)
+	wbuf_init(&signed_data, 8192);
+	if (host_key != NULL) {
+		bind_connection(fd);
+		userauth_request(&signed_data);
+	} else if (wbuf_put_bytes(&signed_data, data, sizeof(data)) != ERR_OK) {
 		exit(1);
+	}
+	if (agent_request_sign(&req, blob, blob_len, wbuf_ptr(&signed_data),
+	                       wbuf_avail(&signed_data), sign_flags) != ERR_OK)
+		exit(1);
+	wbuf_free(&signed_data);
 	while ((t0 = now_s()) < deadline) {
 		if (agent_client_request(fd, &req, &body) != AGENT_SIGN_RESPONSE) {
 			fprintf(stderr, "bench-sign: agent refused to sign\n");
@@ -321,6 +399,39 @@ static int run_hol(char **argv)
 	return 0;
 }
 
+static EVP_PKEY *load_host_seed(const char *path)
+{
+	uint8_t seed[32];
+	FILE *f = fopen(path, "rb");
+	size_t n = f ? fread(seed, 1, sizeof(seed), f) : 0;
+
+	if (f != NULL)
+		fclose(f);
+	return n == sizeof(seed) ?
+	       EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, sizeof(seed)) : NULL;
+}
+
+/* Writes a fresh seed and prints the public key as known_hosts text. */
+static int run_hostkey(const char *path)
+{
+	uint8_t seed[32];
+	size_t len = sizeof(seed);
+	struct wbuf b;
+	char b64[128];
+	FILE *f;
+
+	host_key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	if (host_key == NULL || EVP_PKEY_get_raw_private_key(host_key, seed, &len) != 1 ||
+	    (f = fopen(path, "wb")) == NULL || fwrite(seed, 1, len, f) != len || fclose(f) != 0)
+		return 1;
+	wbuf_init(&b, 256);
+	put_host_blob(&b);
+	EVP_EncodeBlock((unsigned char *)b64, wbuf_ptr(&b) + 4, (int)wbuf_avail(&b) - 4);
+	printf("ssh-ed25519 %s\n", b64);
+	wbuf_free(&b);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	for (size_t i = 0; i < sizeof(data); i++)
@@ -333,6 +444,16 @@ int main(int argc, char **argv)
 		return run_agent(argv + 2);
 	if (argc == 5 && strcmp(argv[1], "hol") == 0)
 		return run_hol(argv + 2);
+	if (argc == 3 && strcmp(argv[1], "hostkey") == 0)
+		return run_hostkey(argv[2]);
+	if (argc == 7 && strcmp(argv[1], "bound") == 0) {
+		char *args[] = { argv[2], argv[3], argv[5], argv[6] };
+
+		if ((host_key = load_host_seed(argv[4])) == NULL)
+			return 1;
+		memset(session_id, 0x5a, sizeof(session_id));
+		return run_agent(args);
+	}
 	fprintf(stderr, "usage: see the comment at the top of tests/bench/bench-sign.c\n");
 	return 2;
 }
