@@ -3,6 +3,7 @@
 #define P11G_P11_INTERNAL_H
 
 #include <pthread.h>
+#include <time.h>
 #include <p11-kit/pkcs11.h>
 
 #include "p11.h"
@@ -14,6 +15,13 @@ struct p11_module {
 	char *path;
 	CK_FUNCTION_LIST *fn;
 	int refs;                       /* guarded by the module registry lock */
+	/*
+	 * Held shared by every call sequence on the module and exclusively to re-initialize it
+	 * (a remoting module whose server went away recovers only through C_Initialize).
+	 */
+	pthread_rwlock_t life;
+	int broken;                     /* C_GetSlotList failed; re-initialize on next scan */
+	int watched;                    /* a thread waits in C_WaitForSlotEvent */
 };
 
 struct p11_pin;
@@ -22,15 +30,19 @@ struct p11_token {
 	struct p11_module *module;
 	struct p11_token_desc desc;
 	CK_SLOT_ID slot;
+	int refs;                       /* atomic */
 
 	pthread_mutex_t lock;           /* guards the pool, the key handles and `logged_in` */
 	pthread_cond_t pool_cond;
 	CK_SESSION_HANDLE idle[P11_POOL_MAX];
 	size_t n_idle, n_open;
 	int logged_in;
+	int removed;                    /* pulled: every call fails with "token removed" */
 
 	pthread_mutex_t login_lock;     /* one login (and one prompt) per token at a time */
 	struct p11_pin *pin;
+	time_t pin_since, pin_used;     /* when the cached PIN was given and last used */
+	struct p11_pin_cache cache;
 	p11_pin_fn pin_fn;
 	void *pin_ctx;
 
@@ -49,8 +61,12 @@ struct p11_key {
 	int always_authenticate;
 };
 
-/* Takes one more reference on a loaded module (each token holds one). */
-void p11_module_ref(struct p11_module *m);
+/* Opens one token found in `slot`, with its keys selected by `uri` (NULL: all). */
+int p11_token_open(struct p11_module *m, CK_SLOT_ID slot, const CK_TOKEN_INFO *info,
+                   const char *uri, struct p11_token **out, struct reason *why);
+/* Lists slots with a token; marks the module broken when it cannot. */
+int p11_slot_list(struct p11_module *m, CK_SLOT_ID *slots, CK_ULONG *n, struct reason *why);
+#define P11_MAX_SLOTS 64
 
 /* Errors: a CKR_ code's name, and its mapping onto our error space. */
 const char *p11_rv_name(CK_RV rv);
@@ -65,10 +81,20 @@ void p11_session_put(struct p11_token *t, CK_SESSION_HANDLE s, int broken);
 void p11_session_close_all(struct p11_token *t);
 /* Whether a CKR_ says the session (not just the call) is unusable. */
 int p11_rv_session_dead(CK_RV rv);
+/* Fails with "token removed" when `t` was pulled; ERR_OK otherwise. */
+int p11_token_check_present(struct p11_token *t, struct reason *why);
+/* Asks the token whether it is still the one we opened, in the same slot. */
+int p11_token_still_there(struct p11_token *t);
+/* Drops sessions, handles and the login state after a token was replugged or logged out. */
+void p11_token_reset(struct p11_token *t);
+/* Tells the hot-plug handler that a slot may have changed. */
+void p11_events_notify(void);
 
 /* Login with the cached PIN or the PIN source; context-specific login for one operation. */
-int p11_login_ensure(struct p11_token *t, CK_SESSION_HANDLE s, struct reason *why);
-int p11_login_context(struct p11_token *t, CK_SESSION_HANDLE s, struct reason *why);
+int p11_login_ensure(struct p11_token *t, CK_SESSION_HANDLE s, const char *purpose,
+                     struct reason *why);
+int p11_login_context(struct p11_token *t, CK_SESSION_HANDLE s, const char *purpose,
+                      struct reason *why);
 
 /* PINs live in locked, non-dumpable memory and are wiped when dropped. */
 struct p11_pin *p11_pin_new(const char *pin);

@@ -7,6 +7,10 @@
 
 #include "p11-internal.h"
 
+_Static_assert(P11_PIN_COUNT_LOW == CKF_USER_PIN_COUNT_LOW &&
+               P11_PIN_FINAL_TRY == CKF_USER_PIN_FINAL_TRY &&
+               P11_PIN_LOCKED == CKF_USER_PIN_LOCKED, "PIN flags as in PKCS#11");
+
 static CK_FLAGS token_flags(struct p11_token *t)
 {
 	CK_TOKEN_INFO info;
@@ -27,6 +31,12 @@ static const char *tries_left_note(CK_FLAGS flags)
 	return "";
 }
 
+static int cache_expired(const struct p11_token *t, time_t now)
+{
+	return (t->cache.max > 0 && now - t->pin_since >= (time_t)t->cache.max) ||
+	       (t->cache.idle > 0 && now - t->pin_used >= (time_t)t->cache.idle);
+}
+
 /* Fills `pin` from the cache, or from the PIN source when the cache is empty or unsafe. */
 static int pin_obtain(struct p11_token *t, CK_FLAGS flags, const char *purpose, char *pin,
                       int *from_cache, struct reason *why)
@@ -34,6 +44,10 @@ static int pin_obtain(struct p11_token *t, CK_FLAGS flags, const char *purpose, 
 	int r;
 
 	*from_cache = 0;
+	if (t->pin != NULL && cache_expired(t, time(NULL))) {
+		p11_pin_free(t->pin);
+		t->pin = NULL;
+	}
 	if (t->pin != NULL && (flags & CKF_USER_PIN_FINAL_TRY) == 0) {
 		strcpy(pin, p11_pin_value(t->pin));
 		*from_cache = 1;
@@ -67,8 +81,10 @@ static int login_as(struct p11_token *t, CK_SESSION_HANDLE s, CK_USER_TYPE user,
 	if (flags & CKF_PROTECTED_AUTHENTICATION_PATH) {
 		/* The PIN is typed on the reader's pad; the module asks for it. */
 		rv = t->module->fn->C_Login(s, user, NULL, 0);
-		return rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN ? ERR_OK :
-		       p11_fail(why, t, "C_Login (PIN pad)", rv);
+		if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN)
+			return p11_fail(why, t, "C_Login (PIN pad)", rv);
+		t->pin_since = time(NULL);
+		return ERR_OK;
 	}
 	if ((r = pin_obtain(t, flags, purpose, pin, &from_cache, why)) != ERR_OK)
 		return r;
@@ -77,6 +93,7 @@ static int login_as(struct p11_token *t, CK_SESSION_HANDLE s, CK_USER_TYPE user,
 		if (!from_cache) {
 			p11_pin_free(t->pin);
 			t->pin = p11_pin_new(pin);
+			t->pin_since = time(NULL);
 		}
 		r = ERR_OK;
 	} else {
@@ -101,7 +118,8 @@ static int session_is_user(struct p11_token *t, CK_SESSION_HANDLE s)
 	return info.state == CKS_RO_USER_FUNCTIONS || info.state == CKS_RW_USER_FUNCTIONS;
 }
 
-int p11_login_ensure(struct p11_token *t, CK_SESSION_HANDLE s, struct reason *why)
+int p11_login_ensure(struct p11_token *t, CK_SESSION_HANDLE s, const char *purpose,
+                     struct reason *why)
 {
 	int r = ERR_OK;
 
@@ -109,30 +127,34 @@ int p11_login_ensure(struct p11_token *t, CK_SESSION_HANDLE s, struct reason *wh
 		return ERR_OK;
 	pthread_mutex_lock(&t->lock);
 	r = t->logged_in;
+	if (r)
+		t->pin_used = time(NULL);       /* the idle timer counts from the last use */
 	pthread_mutex_unlock(&t->lock);
 	if (r)
 		return ERR_OK;
 
 	pthread_mutex_lock(&t->login_lock);
 	if (!session_is_user(t, s))
-		r = login_as(t, s, CKU_USER, "log in", why);
+		r = login_as(t, s, CKU_USER, purpose, why);
 	else
 		r = ERR_OK;
 	if (r == ERR_OK) {
 		pthread_mutex_lock(&t->lock);
 		t->logged_in = 1;
+		t->pin_used = time(NULL);
 		pthread_mutex_unlock(&t->lock);
 	}
 	pthread_mutex_unlock(&t->login_lock);
 	return r;
 }
 
-int p11_login_context(struct p11_token *t, CK_SESSION_HANDLE s, struct reason *why)
+int p11_login_context(struct p11_token *t, CK_SESSION_HANDLE s, const char *purpose,
+                      struct reason *why)
 {
 	int r;
 
 	pthread_mutex_lock(&t->login_lock);
-	r = login_as(t, s, CKU_CONTEXT_SPECIFIC, "authorize one signature", why);
+	r = login_as(t, s, CKU_CONTEXT_SPECIFIC, purpose, why);
 	pthread_mutex_unlock(&t->login_lock);
 	return r;
 }
@@ -142,6 +164,7 @@ void p11_token_set_pin(struct p11_token *t, const char *pin)
 	pthread_mutex_lock(&t->login_lock);
 	p11_pin_free(t->pin);
 	t->pin = pin != NULL ? p11_pin_new(pin) : NULL;
+	t->pin_since = t->pin_used = time(NULL);
 	pthread_mutex_unlock(&t->login_lock);
 }
 
@@ -161,14 +184,61 @@ void p11_token_logout(struct p11_token *t)
 	pthread_mutex_lock(&t->login_lock);
 	p11_pin_free(t->pin);
 	t->pin = NULL;
+	pthread_rwlock_rdlock(&t->module->life);
 	if (p11_session_get(t, &s, &why) == ERR_OK) {
 		t->module->fn->C_Logout(s);
 		p11_session_put(t, s, 0);
 	}
+	pthread_rwlock_unlock(&t->module->life);
 	pthread_mutex_lock(&t->lock);
 	t->logged_in = 0;
 	pthread_mutex_unlock(&t->lock);
 	pthread_mutex_unlock(&t->login_lock);
+}
+
+void p11_token_set_pin_cache(struct p11_token *t, const struct p11_pin_cache *cache)
+{
+	pthread_mutex_lock(&t->login_lock);
+	t->cache = *cache;
+	pthread_mutex_unlock(&t->login_lock);
+}
+
+int p11_token_expire_pin(struct p11_token *t, time_t now)
+{
+	int expired;
+
+	if (t->cache.idle == 0 && t->cache.max == 0)
+		return 0;
+	pthread_mutex_lock(&t->login_lock);
+	pthread_mutex_lock(&t->lock);
+	expired = (t->logged_in || t->pin != NULL) && !t->removed && cache_expired(t, now);
+	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&t->login_lock);
+	if (expired)
+		p11_token_logout(t);
+	return expired;
+}
+
+void p11_token_take_pin(struct p11_token *to, struct p11_token *from)
+{
+	struct p11_pin *pin;
+	time_t since;
+
+	pthread_mutex_lock(&from->login_lock);
+	pin = from->pin;
+	since = from->pin_since;
+	from->pin = NULL;
+	pthread_mutex_unlock(&from->login_lock);
+	if (pin == NULL)
+		return;
+	pthread_mutex_lock(&to->login_lock);
+	if (to->pin == NULL) {
+		to->pin = pin;
+		to->pin_since = since;  /* the maximum lifetime counts from when it was typed */
+		pin = NULL;
+	}
+	pthread_mutex_unlock(&to->login_lock);
+	p11_pin_free(pin);
 }
 
 int p11_token_login(struct p11_token *t, struct reason *why)
@@ -176,9 +246,11 @@ int p11_token_login(struct p11_token *t, struct reason *why)
 	CK_SESSION_HANDLE s;
 	int r;
 
-	if ((r = p11_session_get(t, &s, why)) != ERR_OK)
-		return r;
-	r = p11_login_ensure(t, s, why);
-	p11_session_put(t, s, 0);
+	pthread_rwlock_rdlock(&t->module->life);
+	if ((r = p11_session_get(t, &s, why)) == ERR_OK) {
+		r = p11_login_ensure(t, s, "log in", why);
+		p11_session_put(t, s, 0);
+	}
+	pthread_rwlock_unlock(&t->module->life);
 	return r;
 }

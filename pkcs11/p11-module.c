@@ -99,6 +99,7 @@ int p11_module_load(const char *spec, struct p11_module **out, struct reason *wh
 	}
 	m->path = path;
 	path = NULL;
+	pthread_rwlock_init(&m->life, NULL);
 	m->fn = p11_kit_module_load(m->path, P11_KIT_MODULE_UNMANAGED);
 	if (m->fn == NULL) {
 		r = reason_set(why, ERR_MODULE_LOAD, "module %s: %s", m->path,
@@ -117,6 +118,7 @@ out:
 	if (m != NULL) {
 		if (m->fn != NULL)
 			p11_kit_module_release(m->fn);
+		pthread_rwlock_destroy(&m->life);
 		free(m->path);
 		free(m);
 	}
@@ -139,6 +141,7 @@ void p11_module_release(struct p11_module *m)
 	pthread_mutex_unlock(&registry_lock);
 	m->fn->C_Finalize(NULL);
 	p11_kit_module_release(m->fn);
+	pthread_rwlock_destroy(&m->life);
 	free(m->path);
 	free(m);
 }

@@ -6,8 +6,12 @@ int p11_session_get(struct p11_token *t, CK_SESSION_HANDLE *s, struct reason *wh
 	CK_RV rv;
 
 	pthread_mutex_lock(&t->lock);
-	while (t->n_idle == 0 && t->n_open >= P11_POOL_MAX)
+	while (!t->removed && t->n_idle == 0 && t->n_open >= P11_POOL_MAX)
 		pthread_cond_wait(&t->pool_cond, &t->lock);
+	if (t->removed) {
+		pthread_mutex_unlock(&t->lock);
+		return p11_token_check_present(t, why);
+	}
 	if (t->n_idle > 0) {
 		*s = t->idle[--t->n_idle];
 		pthread_mutex_unlock(&t->lock);
@@ -29,15 +33,17 @@ int p11_session_get(struct p11_token *t, CK_SESSION_HANDLE *s, struct reason *wh
 
 void p11_session_put(struct p11_token *t, CK_SESSION_HANDLE s, int broken)
 {
-	if (broken)
-		t->module->fn->C_CloseSession(s);
 	pthread_mutex_lock(&t->lock);
+	/* A session of a pulled token is dead even if the token is back in the slot. */
+	broken = broken || t->removed;
 	if (broken)
 		t->n_open--;
 	else
 		t->idle[t->n_idle++] = s;
 	pthread_cond_signal(&t->pool_cond);
 	pthread_mutex_unlock(&t->lock);
+	if (broken)
+		t->module->fn->C_CloseSession(s);
 }
 
 void p11_session_close_all(struct p11_token *t)
@@ -48,5 +54,6 @@ void p11_session_close_all(struct p11_token *t)
 		t->n_open--;
 	}
 	t->logged_in = 0;
+	pthread_cond_broadcast(&t->pool_cond);      /* waiters see a removal */
 	pthread_mutex_unlock(&t->lock);
 }

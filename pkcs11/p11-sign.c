@@ -1,7 +1,8 @@
 /*
  * Signing on the token, one mechanism per key type: CKM_RSA_PKCS over a DigestInfo we build
  * (PIV cards offer nothing else), CKM_ECDSA over a digest, CKM_EDDSA over the message. Stale
- * object handles are looked up again and dead sessions replaced, once.
+ * object handles are looked up again and a lost login redone, once. A token found gone in
+ * the middle is marked removed and the hot-plug watcher told, so its keys leave the list.
  */
 #include <string.h>
 
@@ -143,8 +144,8 @@ static void forget_private(struct p11_key *k)
 
 /* One attempt on one session. `*retry` asks for a second attempt on a fresh state. */
 static int sign_once(struct p11_key *k, const struct sign_plan *p, const uint8_t *in,
-                     size_t in_len, uint8_t *sig, size_t *sig_len, int *retry,
-                     struct reason *why)
+                     size_t in_len, const char *purpose, uint8_t *sig, size_t *sig_len,
+                     int *retry, struct reason *why)
 {
 	struct p11_token *t = k->token;
 	CK_MECHANISM mech = { p->mech, NULL, 0 };
@@ -157,11 +158,12 @@ static int sign_once(struct p11_key *k, const struct sign_plan *p, const uint8_t
 	*retry = 0;
 	if ((r = p11_session_get(t, &s, why)) != ERR_OK)
 		return r;
-	if ((r = p11_login_ensure(t, s, why)) != ERR_OK ||
+	if ((r = p11_login_ensure(t, s, purpose, why)) != ERR_OK ||
 	    (r = find_private(k, s, &priv, &always_auth, why)) != ERR_OK)
 		goto out;
 	rv = t->module->fn->C_SignInit(s, &mech, priv);
-	if (rv == CKR_KEY_HANDLE_INVALID || rv == CKR_OBJECT_HANDLE_INVALID) {
+	if (rv == CKR_KEY_HANDLE_INVALID || rv == CKR_OBJECT_HANDLE_INVALID ||
+	    rv == CKR_USER_NOT_LOGGED_IN) {
 		forget_private(k);
 		*retry = 1;
 	}
@@ -170,7 +172,7 @@ static int sign_once(struct p11_key *k, const struct sign_plan *p, const uint8_t
 		r = p11_fail(why, t, "C_SignInit", rv);
 		goto out;
 	}
-	if (always_auth && (r = p11_login_context(t, s, why)) != ERR_OK) {
+	if (always_auth && (r = p11_login_context(t, s, purpose, why)) != ERR_OK) {
 		/* Ends the pending operation: the session goes back to the pool clean. */
 		t->module->fn->C_Sign(s, (CK_BYTE_PTR)in, in_len, NULL, &out_len);
 		dead = 1;
@@ -178,7 +180,8 @@ static int sign_once(struct p11_key *k, const struct sign_plan *p, const uint8_t
 	}
 	rv = t->module->fn->C_Sign(s, (CK_BYTE_PTR)in, in_len, sig, &out_len);
 	if (rv != CKR_OK) {
-		dead = p11_rv_session_dead(rv) || rv == CKR_BUFFER_TOO_SMALL;
+		*retry = rv == CKR_USER_NOT_LOGGED_IN;
+		dead = p11_rv_session_dead(rv) || rv == CKR_BUFFER_TOO_SMALL || *retry;
 		r = p11_fail(why, t, "C_Sign", rv);
 		goto out;
 	}
@@ -190,7 +193,7 @@ static int sign_once(struct p11_key *k, const struct sign_plan *p, const uint8_t
 	*sig_len = out_len;
 	r = ERR_OK;
 out:
-	if (dead) {
+	if (dead || *retry) {
 		/* The login may have died with the session; login_ensure re-checks cheaply. */
 		pthread_mutex_lock(&t->lock);
 		t->logged_in = 0;
@@ -200,8 +203,29 @@ out:
 	return r;
 }
 
+/*
+ * After a failure: was the token pulled (or replugged, which kills its sessions and login)?
+ * If so it is marked removed, so that no one else tries it, and the watcher rescans.
+ */
+static int gone_mid_way(struct p11_token *t, int r)
+{
+	switch (r) {
+	case ERR_PIN_INCORRECT: case ERR_PIN_LOCKED: case ERR_PIN_NEEDED: case ERR_PIN_FINAL_TRY:
+	case ERR_DENIED: case ERR_MECHANISM: case ERR_UNSUPPORTED: case ERR_KEY_NOT_FOUND:
+		return 0;       /* the token answered: it is there */
+	}
+	if (p11_token_is_removed(t))
+		return 1;
+	if (r != ERR_TOKEN_REMOVED && p11_token_still_there(t))
+		return 0;
+	p11_token_mark_removed(t);
+	p11_events_notify();
+	return 1;
+}
+
 int p11_key_sign(const struct p11_key *key, enum p11_sigalg alg, const uint8_t *data,
-                 size_t len, uint8_t *sig, size_t *sig_len, struct reason *why)
+                 size_t len, const char *purpose, uint8_t *sig, size_t *sig_len,
+                 struct reason *why)
 {
 	struct p11_key *k = (struct p11_key *)key;      /* handle cache is ours to update */
 	uint8_t buf[128];
@@ -217,9 +241,16 @@ int p11_key_sign(const struct p11_key *key, enum p11_sigalg alg, const uint8_t *
 		reason_set(why, r, "hashing the data failed");
 		goto out;
 	}
-	r = sign_once(k, &plan, in, in_len, sig, sig_len, &retry, why);
+	pthread_rwlock_rdlock(&k->token->module->life);
+	r = sign_once(k, &plan, in, in_len, purpose, sig, sig_len, &retry, why);
 	if (r != ERR_OK && retry)
-		r = sign_once(k, &plan, in, in_len, sig, sig_len, &retry, why);
+		r = sign_once(k, &plan, in, in_len, purpose, sig, sig_len, &retry, why);
+	if (r != ERR_OK && gone_mid_way(k->token, r)) {
+		why->code = r = ERR_TOKEN_REMOVED;
+		if (strncmp(why->text, "token removed", 13) != 0)
+			reason_wrap(why, "token removed");
+	}
+	pthread_rwlock_unlock(&k->token->module->life);
 out:
 	explicit_bzero(buf, sizeof(buf));
 	return r;

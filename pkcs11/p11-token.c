@@ -1,13 +1,10 @@
-/* Opening the tokens of a module (selected by an RFC 7512 URI) and describing them. */
+/* One token: opening it, its identity, its life (references, removal) and its keys. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <p11-kit/uri.h>
 
 #include "p11-internal.h"
-
-/* More slots than any reader setup we have seen; a module claiming more is refused. */
-#define MAX_SLOTS 64
 
 static struct p11_token *token_new(struct p11_module *m, CK_SLOT_ID slot,
                                    const CK_TOKEN_INFO *info)
@@ -18,6 +15,7 @@ static struct p11_token *token_new(struct p11_module *m, CK_SLOT_ID slot,
 		return NULL;
 	t->module = m;
 	t->slot = slot;
+	t->refs = 1;
 	t->desc.slot_id = slot;
 	t->desc.flags = info->flags;
 	t->desc.module_path = m->path;
@@ -34,9 +32,14 @@ static struct p11_token *token_new(struct p11_module *m, CK_SLOT_ID slot,
 	return t;
 }
 
-void p11_token_free(struct p11_token *t)
+void p11_token_ref(struct p11_token *t)
 {
-	if (t == NULL)
+	__atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
+}
+
+void p11_token_unref(struct p11_token *t)
+{
+	if (t == NULL || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	p11_session_close_all(t);
 	for (size_t i = 0; i < t->nkeys; i++)
@@ -48,6 +51,13 @@ void p11_token_free(struct p11_token *t)
 	pthread_cond_destroy(&t->pool_cond);
 	p11_module_release(t->module);
 	free(t);
+}
+
+void p11_tokens_unref(struct p11_token **tokens, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p11_token_unref(tokens[i]);
+	free(tokens);
 }
 
 static int token_load_keys(struct p11_token *t, const char *uri, struct reason *why)
@@ -62,75 +72,82 @@ static int token_load_keys(struct p11_token *t, const char *uri, struct reason *
 	return r;
 }
 
-static int slot_list(struct p11_module *m, CK_SLOT_ID *slots, CK_ULONG *n,
-                     struct reason *why)
+int p11_token_open(struct p11_module *m, CK_SLOT_ID slot, const CK_TOKEN_INFO *info,
+                   const char *uri, struct p11_token **out, struct reason *why)
 {
-	CK_RV rv;
+	struct p11_token *t = token_new(m, slot, info);
+	int r;
 
-	*n = MAX_SLOTS;
-	rv = m->fn->C_GetSlotList(CK_TRUE, slots, n);
-	if (rv == CKR_BUFFER_TOO_SMALL)
-		return reason_set(why, ERR_LIMIT, "module %s: more than %d slots", m->path,
-		                  MAX_SLOTS);
-	if (rv != CKR_OK) {
-		p11_fail(why, NULL, "C_GetSlotList", rv);
-		return reason_wrap(why, "module %s", m->path);
+	if (t == NULL)
+		return reason_set(why, ERR_ALLOC, "out of memory");
+	if ((r = token_load_keys(t, uri, why)) != ERR_OK) {
+		p11_token_unref(t);
+		return r;
 	}
+	*out = t;
 	return ERR_OK;
 }
 
-int p11_tokens_open(struct p11_module *m, const char *uri_text, struct p11_token ***tokens,
-                    size_t *ntokens, struct reason *why)
+int p11_token_same(const struct p11_token *a, const struct p11_token *b)
 {
-	CK_SLOT_ID slots[MAX_SLOTS];
-	struct p11_token **list = NULL, *t;
-	P11KitUri *uri = NULL;
-	CK_TOKEN_INFO info;
-	CK_ULONG nslots;
-	size_t n = 0;
-	int r;
+	return a->module == b->module &&
+	       strcmp(a->desc.manufacturer, b->desc.manufacturer) == 0 &&
+	       strcmp(a->desc.model, b->desc.model) == 0 &&
+	       strcmp(a->desc.serial, b->desc.serial) == 0;
+}
 
-	*tokens = NULL;
-	*ntokens = 0;
-	if (uri_text != NULL) {
-		uri = p11_kit_uri_new();
-		if (uri == NULL || p11_kit_uri_parse(uri_text, P11_KIT_URI_FOR_ANY, uri) != 0) {
-			r = reason_set(why, ERR_CONFIG, "invalid pkcs11 URI \"%s\"", uri_text);
-			goto out;
-		}
+int p11_token_still_there(struct p11_token *t)
+{
+	CK_TOKEN_INFO info;
+	char serial[sizeof(t->desc.serial)], model[sizeof(t->desc.model)];
+
+	if (t->module->fn->C_GetTokenInfo(t->slot, &info) != CKR_OK)
+		return 0;
+	p11_copy_padded(serial, sizeof(serial), info.serialNumber, sizeof(info.serialNumber));
+	p11_copy_padded(model, sizeof(model), info.model, sizeof(info.model));
+	return strcmp(serial, t->desc.serial) == 0 && strcmp(model, t->desc.model) == 0;
+}
+
+void p11_token_reset(struct p11_token *t)
+{
+	p11_session_close_all(t);
+	pthread_mutex_lock(&t->lock);
+	for (size_t i = 0; i < t->nkeys; i++)
+		t->keys[i]->priv = CK_INVALID_HANDLE;
+	pthread_mutex_unlock(&t->lock);
+}
+
+void p11_token_mark_removed(struct p11_token *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->removed = 1;
+	pthread_mutex_unlock(&t->lock);
+	p11_token_reset(t);
+	pthread_mutex_lock(&t->login_lock);
+	if (!t->cache.keep_on_removal) {
+		p11_pin_free(t->pin);
+		t->pin = NULL;
 	}
-	if ((r = slot_list(m, slots, &nslots, why)) != ERR_OK)
-		goto out;
-	if ((list = calloc(nslots + 1, sizeof(*list))) == NULL) {
-		r = reason_set(why, ERR_ALLOC, "out of memory");
-		goto out;
-	}
-	for (CK_ULONG i = 0; i < nslots; i++) {
-		if (m->fn->C_GetTokenInfo(slots[i], &info) != CKR_OK)
-			continue;       /* pulled between the two calls */
-		if ((info.flags & CKF_TOKEN_INITIALIZED) == 0)
-			continue;       /* e.g. SoftHSM's spare slot: nothing to serve */
-		if (uri != NULL && !p11_kit_uri_match_token_info(uri, &info))
-			continue;
-		if ((t = token_new(m, slots[i], &info)) == NULL) {
-			r = reason_set(why, ERR_ALLOC, "out of memory");
-			goto out;
-		}
-		list[n++] = t;
-		if ((r = token_load_keys(t, uri_text, why)) != ERR_OK)
-			goto out;
-	}
-	*tokens = list;
-	*ntokens = n;
-	list = NULL;
-	r = ERR_OK;
-out:
-	for (size_t i = 0; list != NULL && i < n; i++)
-		p11_token_free(list[i]);
-	free(list);
-	if (uri != NULL)
-		p11_kit_uri_free(uri);
-	return r;
+	pthread_mutex_unlock(&t->login_lock);
+}
+
+int p11_token_is_removed(const struct p11_token *t)
+{
+	struct p11_token *mt = (struct p11_token *)t;  /* the lock is not part of the value */
+	int removed;
+
+	pthread_mutex_lock(&mt->lock);
+	removed = mt->removed;
+	pthread_mutex_unlock(&mt->lock);
+	return removed;
+}
+
+int p11_token_check_present(struct p11_token *t, struct reason *why)
+{
+	if (!p11_token_is_removed(t))
+		return ERR_OK;
+	return reason_set(why, ERR_TOKEN_REMOVED, "token removed (%s #%s, was in slot %lu)",
+	                  t->desc.label, t->desc.serial, (unsigned long)t->slot);
 }
 
 const struct p11_token_desc *p11_token_describe(const struct p11_token *t)
@@ -185,17 +202,4 @@ char *p11_key_uri(const struct p11_key *k)
 	}
 	p11_kit_uri_free(uri);
 	return text;
-}
-
-int p11_tokens_load(const char *spec, const char *uri, struct p11_token ***tokens,
-                    size_t *ntokens, struct reason *why)
-{
-	struct p11_module *m = NULL;
-	int r;
-
-	if ((r = p11_module_load(spec, &m, why)) != ERR_OK)
-		return r;
-	r = p11_tokens_open(m, uri, tokens, ntokens, why);
-	p11_module_release(m);  /* each token holds its own reference */
-	return r;
 }

@@ -1,6 +1,7 @@
 /*
- * ssh-add -x / -X. The passphrase is kept only as a salted PBKDF2 hash, and failed unlocks
- * are slowed by refusing further tries for a growing delay (without tying up a thread).
+ * ssh-add -x / -X. Locking forgets every PIN and logs every token out. The passphrase is
+ * kept only as a salted PBKDF2 hash, and failed unlocks are slowed by refusing further
+ * tries for a growing delay (without tying up a thread).
  */
 #include <string.h>
 #include <time.h>
@@ -45,6 +46,9 @@ static int lock(struct agent *a, const struct agent_bytes *pass, struct reason *
 	else
 		l->locked = 1;
 	pthread_mutex_unlock(&l->mutex);
+	/* Locked means no PIN in memory and no token left logged in. */
+	if (r == ERR_OK)
+		keystore_each_token(&a->keys, p11_token_logout);
 	return r;
 }
 

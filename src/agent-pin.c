@@ -38,14 +38,16 @@ int agent_pin_source(void *ctx, const struct p11_token *t, const char *purpose, 
 {
 	const struct ks_pin_spec *spec = ctx;
 	const struct p11_token_desc *d = p11_token_describe(t);
-	char text[256];
+	char text[640];
 
 	switch (spec->kind) {
 	case PIN_SOURCE_FILE:
 		return pin_from_file(spec->file, pin, pin_max, why);
 	case PIN_SOURCE_ASKPASS:
-		snprintf(text, sizeof(text), "Enter PIN for token %s (%s #%s) to %s:", d->label,
-		         d->model, d->serial, purpose);
+		snprintf(text, sizeof(text), "Enter PIN for token %s (%s #%s) to %s%s:", d->label,
+		         d->model, d->serial, purpose,
+		         d->flags & P11_PIN_FINAL_TRY ? " (LAST TRY: a wrong PIN locks the token)" :
+		         d->flags & P11_PIN_COUNT_LOW ? " (few tries left)" : "");
 		return prompt_secret(text, pin, pin_max, why);
 	case PIN_SOURCE_NONE:
 		break;

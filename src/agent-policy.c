@@ -145,9 +145,23 @@ static int confirm(const struct ks_identity *id, const struct agent_client *c,
 	return prompt_confirm(text, why);
 }
 
+/* What a PIN prompt says the PIN is for: "sign with key "git" for git@gitlab.example.com". */
+static void describe_purpose(const struct ks_identity *id, const struct route *rt,
+                             const char *user, const char *dest_name, char *out, size_t size)
+{
+	const char *dest = dest_name && dest_name[0] ? dest_name :
+	                   rt->dest ? rt->dest->fingerprint : "an unverified host";
+
+	if (user != NULL)
+		snprintf(out, size, "sign with key \"%s\" for %s@%s", p11_key_label(id->key), user,
+		         dest);
+	else
+		snprintf(out, size, "sign with key \"%s\"", p11_key_label(id->key));
+}
+
 int agent_authorize_sign(struct agent *a, struct agent_client *c,
                          const struct ks_identity *id, const uint8_t *data, size_t len,
-                         struct reason *why)
+                         char *purpose, size_t purpose_size, struct reason *why)
 {
 	struct policy *pol = agent_policy(a);
 	struct policy_decision dec;
@@ -180,6 +194,7 @@ int agent_authorize_sign(struct agent *a, struct agent_client *c,
 	}
 	record(a, c, id, pol, &rt, req.user, "sign", r == ERR_OK ? "allow" : "deny", dec.where,
 	       r == ERR_OK ? dec.reason : why->text, dec.dest_name);
+	describe_purpose(id, &rt, req.user, dec.dest_name, purpose, purpose_size);
 out:
 	if (have_ua)
 		userauth_free(&ua);

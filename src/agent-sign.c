@@ -26,6 +26,7 @@ int agent_handle_sign(struct agent *a, struct agent_client *c,
                       const struct agent_request *req, struct wbuf *reply)
 {
 	uint8_t raw[P11_MAX_SIG];
+	char purpose[384];
 	struct ks_identity *id = NULL;
 	enum p11_sigalg alg;
 	const char *alg_name;
@@ -47,9 +48,9 @@ int agent_handle_sign(struct agent *a, struct agent_client *c,
 	    != ERR_OK)
 		reason_set(&why, r, "no signature algorithm for this key");
 	else if ((r = agent_authorize_sign(a, c, id, req->u.sign.data.p, req->u.sign.data.len,
-	                                   &why)) == ERR_OK)
-		r = p11_key_sign(id->key, alg, req->u.sign.data.p, req->u.sign.data.len, raw,
-		                 &raw_len, &why);
+	                                   purpose, sizeof(purpose), &why)) == ERR_OK)
+		r = p11_key_sign(id->key, alg, req->u.sign.data.p, req->u.sign.data.len, purpose,
+		                 raw, &raw_len, &why);
 	if (r == ERR_OK) {
 		log_debug("signed with %s (%s) for pid %ld", id->fingerprint, alg_name, (long)c->pid);
 		r = encode_response(id, alg_name, raw, raw_len, reply);

@@ -51,24 +51,12 @@ static int parse_constraints(const struct agent_constraints *c,
 	return ERR_OK;
 }
 
-static int count_keys(struct p11_token **tokens, size_t n)
-{
-	size_t keys = 0;
-
-	for (size_t i = 0; i < n; i++)
-		keys += p11_token_nkeys(tokens[i]);
-	return (int)keys;
-}
-
 /* Checks the given PIN on each token that needs one; an empty PIN means "ask later". */
 static int tokens_login(struct ks_source *src, const char *pin, struct reason *why)
 {
 	int r;
 
-	for (size_t i = 0; i < src->ntokens; i++) {
-		p11_token_set_pin_source(src->tokens[i], agent_pin_source, &src->pin);
-		if (pin[0] == '\0')
-			continue;
+	for (size_t i = 0; i < src->ntokens && pin[0] != '\0'; i++) {
 		p11_token_set_pin(src->tokens[i], pin);
 		if ((r = p11_token_login(src->tokens[i], why)) != ERR_OK)
 			return r;
@@ -79,30 +67,24 @@ static int tokens_login(struct ks_source *src, const char *pin, struct reason *w
 static int add_provider(struct agent *a, const char *path, const char *pin,
                         const struct agent_constraints *c, struct reason *why)
 {
-	struct p11_token **tokens = NULL;
+	struct ks_pin_spec askpass = { PIN_SOURCE_ASKPASS, NULL, agent_pin_source, 0 };
+	struct p11_pin_cache cache = { 0, 0, 0 };
 	struct dest_constraints *dest = NULL;
-	struct ks_source *src;
-	size_t n = 0;
+	struct ks_source *src = NULL;
 	int r;
 
 	if ((r = parse_constraints(c, &dest, why)) != ERR_OK)
 		return r;
-	r = p11_tokens_load(path, NULL, &tokens, &n, why);
-	if (r == ERR_OK && count_keys(tokens, n) == 0) {
-		for (size_t i = 0; i < n; i++)
-			p11_token_free(tokens[i]);
-		free(tokens);
-		r = reason_set(why, ERR_KEY_NOT_FOUND, "no keys found on %zu token(s) of %s", n,
-		               path);
-	}
-	if (r == ERR_OK && (src = ks_source_new(path, path, tokens, n)) == NULL)
-		r = reason_set(why, ERR_ALLOC, "out of memory");
+	r = ks_source_open(path, path, path, NULL, &askpass, &cache, &src, why);
+	if (r == ERR_OK && src->nids == 0)
+		r = reason_set(why, ERR_KEY_NOT_FOUND, "no keys found on %zu token(s) of %s",
+		               src->ntokens, path);
 	if (r != ERR_OK) {
+		ks_source_unref(src);
 		dest_constraints_unref(dest);
 		return r;
 	}
 	src->dest = dest;
-	src->pin.kind = PIN_SOURCE_ASKPASS;
 	src->confirm = c->confirm;
 	if (c->lifetime > 0 || a->default_lifetime > 0)
 		src->expires = time(NULL) + (c->lifetime > 0 ? c->lifetime : a->default_lifetime);
@@ -111,6 +93,7 @@ static int add_provider(struct agent *a, const char *path, const char *pin,
 		ks_source_unref(src);
 		return r;
 	}
+	p11_module_watch(src->module);
 	log_info("added provider %s: %zu key(s)%s%s", path, src->nids,
 	         src->confirm ? ", confirm each use" : "",
 	         src->dest ? ", restricted to destinations (ssh-add -h)" : "");

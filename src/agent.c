@@ -26,6 +26,7 @@ int agent_init(struct agent *a, const char *allowed_providers, uint32_t default_
 
 void agent_free(struct agent *a)
 {
+	hotplug_stop(&a->hotplug);
 	keystore_clear(&a->keys);
 	pthread_mutex_destroy(&a->lock.mutex);
 	pthread_mutex_destroy(&a->policy_lock);
@@ -123,33 +124,28 @@ int agent_refuse(struct agent_client *c, struct wbuf *reply, uint8_t type,
 
 static void serve_config_token(struct agent *a, const struct config_token *ct)
 {
-	struct p11_token **tokens = NULL;
+	struct ks_pin_spec pin = { ct->pin, ct->pin_file, agent_pin_source, 0 };
 	struct ks_source *src;
 	struct reason why;
-	size_t n = 0;
+	int r;
 
 	reason_clear(&why);
-	if (p11_tokens_load(ct->module, ct->uri, &tokens, &n, &why) != ERR_OK) {
+	r = ks_source_open(ct->name, NULL, ct->module, ct->uri, &pin, &ct->cache, &src, &why);
+	if (src == NULL) {
 		log_warn("token \"%s\" (config line %u): %s", ct->name, ct->line, why.text);
 		return;
 	}
-	if (n == 0)
-		log_warn("token \"%s\": no token present matches %s", ct->name,
+	if (r != ERR_OK)
+		log_warn("token \"%s\": %s; waiting for it", ct->name, why.text);
+	else if (src->ntokens == 0)
+		log_warn("token \"%s\": no token present matches %s; waiting for one", ct->name,
 		         ct->uri ? ct->uri : "the module");
-	if ((src = ks_source_new(ct->name, NULL, tokens, n)) == NULL) {
-		log_error("token \"%s\": out of memory", ct->name);
-		return;
-	}
-	src->pin.kind = ct->pin;
-	src->pin.file = ct->pin_file ? strdup(ct->pin_file) : NULL;
-	for (size_t i = 0; i < src->ntokens; i++)
-		if (ct->pin != PIN_SOURCE_NONE)
-			p11_token_set_pin_source(src->tokens[i], agent_pin_source, &src->pin);
 	if (keystore_add(&a->keys, src, &why) != ERR_OK) {
 		log_error("token \"%s\": %s", ct->name, why.text);
 		ks_source_unref(src);
 		return;
 	}
+	p11_module_watch(src->module);
 	log_info("serving %zu key(s) from token \"%s\" (%s)", src->nids, ct->name, ct->module);
 }
 
@@ -166,6 +162,8 @@ int agent_load_config(struct agent *a, const struct config *cfg, struct reason *
 		return r;
 	for (size_t i = 0; i < cfg->ntokens; i++)
 		serve_config_token(a, &cfg->tokens[i]);
+	if (hotplug_start(&a->hotplug, &a->keys, cfg->rescan_interval) != ERR_OK)
+		return reason_set(why, ERR_SYSTEM, "could not start the hot-plug thread");
 	return ERR_OK;
 }
 

@@ -9,6 +9,7 @@
 
 #include "agent-proto.h"
 #include "audit.h"
+#include "hotplug.h"
 #include "keystore.h"
 #include "policy.h"
 #include "session-bind.h"
@@ -40,6 +41,7 @@ struct agent {
 	struct policy *policy;
 	char *config_path;              /* re-read on reload; NULL: the built-in default */
 	struct audit audit;
+	struct hotplug hotplug;
 };
 
 int agent_init(struct agent *a, const char *allowed_providers, uint32_t default_lifetime);
@@ -49,8 +51,8 @@ void agent_client_init(struct agent_client *c, uid_t uid, pid_t pid);
 void agent_client_clear(struct agent_client *c);
 
 /*
- * Takes the policy and audit settings of `cfg` and serves its tokens. Token failures are
- * logged, not fatal; a policy or audit failure is.
+ * Takes the policy and audit settings of `cfg`, serves its tokens and starts following
+ * hot-plug. Token failures are logged, not fatal; a policy or audit failure is.
  */
 int agent_load_config(struct agent *a, const struct config *cfg, struct reason *why)
 	__attribute__((warn_unused_result));
@@ -60,9 +62,11 @@ int agent_reload(struct agent *a, struct reason *why) __attribute__((warn_unused
 struct policy *agent_policy(struct agent *a);
 
 /* The policy decision point (agent-policy.c). */
+/* On success `purpose` says what the signature is for, for a PIN prompt. */
 int agent_authorize_sign(struct agent *a, struct agent_client *c,
                          const struct ks_identity *id, const uint8_t *data, size_t len,
-                         struct reason *why) __attribute__((warn_unused_result));
+                         char *purpose, size_t purpose_size, struct reason *why)
+	__attribute__((warn_unused_result));
 int agent_may_list(struct agent *a, const struct agent_client *c, const struct policy *pol,
                    const struct ks_identity *id);
 

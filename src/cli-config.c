@@ -24,17 +24,13 @@ int cli_load_config(const char *path, struct config *cfg)
 
 struct ks_source *cli_open_source(const char *name, const char *module, const char *uri)
 {
-	struct p11_token **tokens = NULL;
+	struct ks_pin_spec no_pin = { PIN_SOURCE_NONE, NULL, NULL, 0 };
+	struct p11_pin_cache cache = { 0, 0, 0 };
 	struct ks_source *src;
 	struct reason why;
-	size_t n = 0;
 
 	reason_clear(&why);
-	if (p11_tokens_load(module, uri, &tokens, &n, &why) != ERR_OK) {
+	if (ks_source_open(name, NULL, module, uri, &no_pin, &cache, &src, &why) != ERR_OK)
 		fprintf(stderr, "p11guard: %s: %s: %s\n", name, err_name(why.code), why.text);
-		return NULL;
-	}
-	if ((src = ks_source_new(name, NULL, tokens, n)) == NULL)
-		fprintf(stderr, "p11guard: out of memory\n");
 	return src;
 }

@@ -21,10 +21,13 @@ const char config_builtin_default[] =
 	"    pin: askpass\n";
 
 static const char *const top_keys[] = {
-	"tokens", "policy", "audit", "prompt_timeout", NULL
+	"tokens", "policy", "audit", "prompt_timeout", "rescan_interval", NULL
 };
 static const char *const audit_keys[] = { "file", "syslog", NULL };
-static const char *const token_keys[] = { "name", "module", "uri", "pin", NULL };
+static const char *const token_keys[] = {
+	"name", "module", "uri", "pin", "pin_cache", NULL
+};
+static const char *const cache_keys[] = { "idle", "max", "keep_on_removal", NULL };
 
 static int dup_string(struct ywalk *w, yaml_node_t *n, const char *what, char **out)
 {
@@ -35,6 +38,55 @@ static int dup_string(struct ywalk *w, yaml_node_t *n, const char *what, char **
 		return r;
 	if ((*out = strdup(s)) == NULL)
 		return reason_set(w->why, ERR_ALLOC, "out of memory");
+	return ERR_OK;
+}
+
+static int parse_bool(struct ywalk *w, yaml_node_t *n, const char *what, int *out)
+{
+	const char *s;
+	int r;
+
+	if ((r = yw_string(w, n, what, &s)) != ERR_OK)
+		return r;
+	if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
+		return yw_error(w, n, "expected true or false for %s, not \"%s\"", what, s);
+	*out = strcmp(s, "true") == 0;
+	return ERR_OK;
+}
+
+/* A time like 30, 45s, 2m or 1h, within [min, max] seconds. */
+static int parse_duration(struct ywalk *w, yaml_node_t *n, const char *what, long min,
+                          long max, unsigned *out)
+{
+	const char *s;
+	long secs;
+	int r;
+
+	if ((r = yw_string(w, n, what, &s)) != ERR_OK)
+		return r;
+	if ((secs = duration_parse(s)) < min || secs > max)
+		return yw_error(w, n, "expected a time from %lds to %ldh for %s (like 30, 45s or "
+		                "2m), not \"%s\"", min, max / 3600, what, s);
+	*out = (unsigned)secs;
+	return ERR_OK;
+}
+
+/* pin_cache: {idle: 15m, max: 8h, keep_on_removal: false}; 0 means no limit. */
+static int parse_pin_cache(struct ywalk *w, yaml_node_t *n, struct p11_pin_cache *c)
+{
+	yaml_node_t *v;
+	int r;
+
+	if ((r = yw_mapping(w, n, "pin_cache", cache_keys)) != ERR_OK)
+		return r;
+	if ((v = yw_get(w, n, "idle")) != NULL &&
+	    (r = parse_duration(w, v, "pin_cache idle", 0, 7L * 24 * 3600, &c->idle)) != ERR_OK)
+		return r;
+	if ((v = yw_get(w, n, "max")) != NULL &&
+	    (r = parse_duration(w, v, "pin_cache max", 0, 7L * 24 * 3600, &c->max)) != ERR_OK)
+		return r;
+	if ((v = yw_get(w, n, "keep_on_removal")) != NULL)
+		return parse_bool(w, v, "keep_on_removal", &c->keep_on_removal);
 	return ERR_OK;
 }
 
@@ -89,6 +141,9 @@ static int parse_token(struct ywalk *w, yaml_node_t *n, struct config_token *t, 
 		if (strncmp(t->uri, "pkcs11:", 7) != 0)
 			return yw_error(w, v, "expected a pkcs11: URI (RFC 7512) for uri");
 	}
+	if ((v = yw_get(w, n, "pin_cache")) != NULL &&
+	    (r = parse_pin_cache(w, v, &t->cache)) != ERR_OK)
+		return r;
 	return parse_pin(w, yw_get(w, n, "pin"), t);
 }
 
@@ -120,7 +175,6 @@ static int parse_tokens(struct ywalk *w, yaml_node_t *seq, struct config *cfg)
 static int parse_audit(struct ywalk *w, yaml_node_t *n, struct config_audit *a)
 {
 	yaml_node_t *v;
-	const char *s;
 	int r;
 
 	if ((r = yw_mapping(w, n, "audit", audit_keys)) != ERR_OK)
@@ -131,13 +185,9 @@ static int parse_audit(struct ywalk *w, yaml_node_t *n, struct config_audit *a)
 		if (a->file[0] != '/')
 			return yw_error(w, v, "expected an absolute path for the audit file");
 	}
-	if ((v = yw_get(w, n, "syslog")) != NULL) {
-		if ((r = yw_string(w, v, "syslog", &s)) != ERR_OK)
-			return r;
-		if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
-			return yw_error(w, v, "expected true or false for syslog, not \"%s\"", s);
-		a->syslog = strcmp(s, "true") == 0;
-	}
+	if ((v = yw_get(w, n, "syslog")) != NULL &&
+	    (r = parse_bool(w, v, "syslog", &a->syslog)) != ERR_OK)
+		return r;
 	return ERR_OK;
 }
 
@@ -154,17 +204,13 @@ static int parse_sections(struct ywalk *w, yaml_node_t *root, struct config *cfg
 	if ((v = yw_get(w, root, "policy")) != NULL &&
 	    (r = policy_parse(w, v, &cfg->policy)) != ERR_OK)
 		return r;
-	if ((v = yw_get(w, root, "prompt_timeout")) != NULL) {
-		const char *s;
-		long secs;
-
-		if ((r = yw_string(w, v, "prompt_timeout", &s)) != ERR_OK)
-			return r;
-		if ((secs = duration_parse(s)) <= 0 || secs > 3600)
-			return yw_error(w, v, "expected a time from 1s to 1h for prompt_timeout "
-			                "(like 30, 45s or 2m), not \"%s\"", s);
-		cfg->prompt_timeout = (unsigned)secs;
-	}
+	if ((v = yw_get(w, root, "prompt_timeout")) != NULL &&
+	    (r = parse_duration(w, v, "prompt_timeout", 1, 3600, &cfg->prompt_timeout)) != ERR_OK)
+		return r;
+	if ((v = yw_get(w, root, "rescan_interval")) != NULL &&
+	    (r = parse_duration(w, v, "rescan_interval", 1, 3600, &cfg->rescan_interval)) !=
+	    ERR_OK)
+		return r;
 	if ((v = yw_get(w, root, "audit")) != NULL)
 		return parse_audit(w, v, &cfg->audit);
 	return ERR_OK;

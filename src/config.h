@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "p11.h"
 
 enum pin_source { PIN_SOURCE_ASKPASS, PIN_SOURCE_NONE, PIN_SOURCE_FILE };
 
@@ -17,6 +18,7 @@ struct config_token {
 	char *uri;              /* RFC 7512, selects tokens and keys; NULL: all */
 	enum pin_source pin;
 	char *pin_file;         /* PIN_SOURCE_FILE only */
+	struct p11_pin_cache cache;     /* all zero: kept until removal, lock or logout */
 	unsigned line;
 };
 
@@ -34,6 +36,7 @@ struct config {
 	struct policy *policy;  /* NULL: no policy section, the built-in default applies */
 	struct config_audit audit;
 	unsigned prompt_timeout;        /* seconds a confirmation may wait; 0: the default */
+	unsigned rescan_interval;       /* seconds between token rescans; 0: the default */
 };
 
 /* Caps on what a file may ask of us. */

@@ -19,17 +19,28 @@ static void identity_clear(struct ks_identity *id)
 	memset(id, 0, sizeof(*id));
 }
 
+static void pin_spec_unref(struct ks_pin_spec *spec)
+{
+	if (spec == NULL || --spec->refs > 0)
+		return;
+	free(spec->file);
+	free(spec);
+}
+
 static void source_free(struct ks_source *src)
 {
 	for (size_t i = 0; i < src->nids; i++)
 		identity_clear(&src->ids[i]);
 	free(src->ids);
-	for (size_t i = 0; i < src->ntokens; i++)
-		p11_token_free(src->tokens[i]);
-	free(src->tokens);
+	/* Tokens first: the PIN spec they point to must outlive them. */
+	p11_tokens_unref(src->tokens, src->ntokens);
+	for (size_t i = 0; i < src->nkept; i++)
+		p11_token_unref(src->kept[i]);
+	pin_spec_unref(src->pin);
+	p11_module_release(src->module);
 	free(src->name);
 	free(src->provider);
-	free(src->pin.file);
+	free(src->uri);
 	dest_constraints_unref(src->dest);
 	free(src);
 }
@@ -63,42 +74,124 @@ static int identity_init(struct ks_identity *id, struct ks_source *src,
 	return ERR_OK;
 }
 
-struct ks_source *ks_source_new(const char *name, const char *provider,
-                                struct p11_token **tokens, size_t ntokens)
+/* Tokens get the source's PIN source and cache; identities are computed for their keys. */
+static int source_fill(struct ks_source *src, struct p11_token **tokens, size_t ntokens)
 {
-	struct ks_source *src = calloc(1, sizeof(*src));
 	size_t nkeys = 0;
 
-	if (src == NULL)
-		goto fail;
 	src->tokens = tokens;
 	src->ntokens = ntokens;
-	tokens = NULL;
-	src->refs = 1;
-	for (size_t i = 0; i < src->ntokens; i++)
-		nkeys += p11_token_nkeys(src->tokens[i]);
-	if ((src->name = strdup(name)) == NULL ||
-	    (provider != NULL && (src->provider = strdup(provider)) == NULL) ||
-	    (src->ids = calloc(nkeys + 1, sizeof(*src->ids))) == NULL)
-		goto fail;
-	for (size_t i = 0; i < src->ntokens; i++) {
-		for (size_t k = 0; k < p11_token_nkeys(src->tokens[i]); k++) {
+	for (size_t i = 0; i < ntokens; i++) {
+		nkeys += p11_token_nkeys(tokens[i]);
+		p11_token_set_pin_cache(tokens[i], &src->cache);
+		if (src->pin->kind != PIN_SOURCE_NONE && src->pin->fn != NULL)
+			p11_token_set_pin_source(tokens[i], src->pin->fn, src->pin);
+	}
+	if ((src->ids = calloc(nkeys + 1, sizeof(*src->ids))) == NULL)
+		return ERR_ALLOC;
+	for (size_t i = 0; i < ntokens; i++) {
+		for (size_t k = 0; k < p11_token_nkeys(tokens[i]); k++) {
 			/* A key type we cannot encode is skipped, never half-listed. */
-			if (identity_init(&src->ids[src->nids], src,
-			                  p11_token_key(src->tokens[i], k)) == ERR_OK)
+			if (identity_init(&src->ids[src->nids], src, p11_token_key(tokens[i], k)) ==
+			    ERR_OK)
 				src->nids++;
 			else
 				identity_clear(&src->ids[src->nids]);
 		}
 	}
+	return ERR_OK;
+}
+
+static struct ks_source *source_new(const char *name, const char *provider, const char *uri)
+{
+	struct ks_source *src = calloc(1, sizeof(*src));
+
+	if (src == NULL)
+		return NULL;
+	src->refs = 1;
+	if ((src->name = strdup(name)) == NULL ||
+	    (provider != NULL && (src->provider = strdup(provider)) == NULL) ||
+	    (uri != NULL && (src->uri = strdup(uri)) == NULL)) {
+		source_free(src);
+		return NULL;
+	}
 	return src;
+}
+
+int ks_source_open(const char *name, const char *provider, const char *spec, const char *uri,
+                   const struct ks_pin_spec *pin, const struct p11_pin_cache *cache,
+                   struct ks_source **out, struct reason *why)
+{
+	struct p11_token **tokens = NULL;
+	struct ks_source *src;
+	size_t n = 0;
+	int r, changed;
+
+	*out = NULL;
+	if ((src = source_new(name, provider, uri)) == NULL ||
+	    (src->pin = calloc(1, sizeof(*src->pin))) == NULL ||
+	    (pin->file != NULL && (src->pin->file = strdup(pin->file)) == NULL)) {
+		r = reason_set(why, ERR_ALLOC, "out of memory");
+		goto fail;
+	}
+	src->pin->refs = 1;
+	src->pin->kind = pin->kind;
+	src->pin->fn = pin->fn;
+	src->cache = *cache;
+	if ((r = p11_module_load(spec, &src->module, why)) != ERR_OK)
+		goto fail;
+	r = p11_tokens_refresh(src->module, uri, NULL, 0, &tokens, &n, &changed, why);
+	if (tokens == NULL)
+		goto fail;
+	if (source_fill(src, tokens, n) != ERR_OK) {
+		r = reason_set(why, ERR_ALLOC, "out of memory");
+		goto fail;
+	}
+	*out = src;
+	return r;
 fail:
-	for (size_t i = 0; tokens != NULL && i < ntokens; i++)
-		p11_token_free(tokens[i]);
-	free(tokens);
 	if (src != NULL)
 		source_free(src);
+	return r;
+}
+
+static struct ks_identity *find_blob(const struct ks_source *src, const uint8_t *blob,
+                                     size_t len)
+{
+	for (size_t i = 0; i < src->nids; i++)
+		if (src->ids[i].blob_len == len && memcmp(src->ids[i].blob, blob, len) == 0)
+			return &src->ids[i];
 	return NULL;
+}
+
+struct ks_source *ks_source_renew(const struct ks_source *old, struct p11_token **tokens,
+                                  size_t ntokens)
+{
+	struct ks_source *src = source_new(old->name, old->provider, old->uri);
+	struct ks_identity *was;
+
+	if (src == NULL) {
+		p11_tokens_unref(tokens, ntokens);
+		return NULL;
+	}
+	src->pin = old->pin;
+	src->pin->refs++;
+	p11_module_ref(old->module);
+	src->module = old->module;
+	src->cache = old->cache;
+	src->expires = old->expires;
+	src->confirm = old->confirm;
+	src->dest = dest_constraints_ref(old->dest);
+	memcpy(src->last_error, old->last_error, sizeof(src->last_error));
+	if (source_fill(src, tokens, ntokens) != ERR_OK) {
+		source_free(src);
+		return NULL;
+	}
+	/* A key deleted with ssh-add -d stays deleted when its token comes back. */
+	for (size_t i = 0; i < src->nids; i++)
+		if ((was = find_blob(old, src->ids[i].blob, src->ids[i].blob_len)) != NULL)
+			src->ids[i].removed = was->removed;
+	return src;
 }
 
 void ks_source_unref(struct ks_source *src)
@@ -240,11 +333,54 @@ int keystore_foreach(struct keystore *ks, int (*fn)(void *ctx, const struct ks_i
 	return r;
 }
 
-void keystore_each_token(struct keystore *ks, void (*fn)(struct p11_token *t))
+int keystore_replace(struct keystore *ks, struct ks_source *old, struct ks_source *next)
+{
+	int done = 0;
+
+	pthread_mutex_lock(&ks->lock);
+	for (size_t i = 0; i < ks->nsources && !done; i++) {
+		if (ks->sources[i] == old) {
+			ks->sources[i] = next;
+			ks_source_unref(old);
+			done = 1;
+		}
+	}
+	pthread_mutex_unlock(&ks->lock);
+	return done;
+}
+
+size_t keystore_snapshot(struct keystore *ks, struct ks_source **out, size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&ks->lock);
+	for (size_t i = 0; i < ks->nsources && n < max; i++) {
+		ks->sources[i]->refs++;
+		out[n++] = ks->sources[i];
+	}
+	pthread_mutex_unlock(&ks->lock);
+	return n;
+}
+
+void keystore_release(struct keystore *ks, struct ks_source **srcs, size_t n)
 {
 	pthread_mutex_lock(&ks->lock);
-	for (size_t i = 0; i < ks->nsources; i++)
-		for (size_t k = 0; k < ks->sources[i]->ntokens; k++)
-			fn(ks->sources[i]->tokens[k]);
+	for (size_t i = 0; i < n; i++)
+		ks_source_unref(srcs[i]);
 	pthread_mutex_unlock(&ks->lock);
+}
+
+void keystore_each_token(struct keystore *ks, void (*fn)(struct p11_token *t))
+{
+	struct ks_source *srcs[KEYSTORE_MAX_SOURCES];
+	size_t n = keystore_snapshot(ks, srcs, KEYSTORE_MAX_SOURCES);
+
+	/* Without the lock: fn may wait on a token, or on a login that waits on a prompt. */
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < srcs[i]->ntokens; k++)
+			fn(srcs[i]->tokens[k]);
+		for (size_t k = 0; k < srcs[i]->nkept; k++)
+			fn(srcs[i]->kept[k]);
+	}
+	keystore_release(ks, srcs, n);
 }

@@ -29,22 +29,38 @@ struct ks_identity {
 	int removed;            /* by REMOVE_IDENTITY */
 };
 
+/* Shared by a source and the sources that replace it on hot-plug: tokens point to it. */
 struct ks_pin_spec {
 	enum pin_source kind;
 	char *file;
+	p11_pin_fn fn;          /* asks for the PIN as `kind` says; NULL: never asks */
+	int refs;               /* under the keystore lock */
 };
 
+/* Removed tokens whose PIN is kept for their return (pin_cache keep_on_removal). */
+#define KS_MAX_KEPT 8
+
+/*
+ * A source is immutable once listed, but for `removed` flags and refs: a hot-plug rescan
+ * that finds other tokens lists a new source in its place (see keystore-sync.c).
+ */
 struct ks_source {
 	char *name;
 	char *provider;         /* canonical module path for ssh-add -s sources */
+	struct p11_module *module;
+	char *uri;              /* selects the tokens and keys; NULL: all */
+	struct p11_pin_cache cache;
 	struct p11_token **tokens;
 	size_t ntokens;
+	struct p11_token *kept[KS_MAX_KEPT];
+	size_t nkept;
 	struct ks_identity *ids;
 	size_t nids;
 	time_t expires;         /* 0: never */
 	int confirm;
 	struct dest_constraints *dest;  /* ssh-add -h restrictions; NULL: none */
-	struct ks_pin_spec pin;
+	struct ks_pin_spec *pin;
+	char last_error[384];   /* the last rescan failure, logged once */
 	int refs;
 };
 
@@ -60,10 +76,24 @@ void keystore_clear(struct keystore *ks);
 /* Builds a source from opened tokens (taking them over) and lists it. */
 int keystore_add(struct keystore *ks, struct ks_source *src, struct reason *why)
 	__attribute__((warn_unused_result));
-/* A new, unlisted source owning `tokens`; computes blobs and comments. */
-struct ks_source *ks_source_new(const char *name, const char *provider,
-                                struct p11_token **tokens, size_t ntokens);
+/*
+ * A new, unlisted source: loads module `spec` and opens the tokens `uri` selects, with the
+ * given PIN source and cache. On success `*out` is set; so it is when the module loaded but
+ * could not list its tokens (the error says why): they may come later.
+ */
+int ks_source_open(const char *name, const char *provider, const char *spec, const char *uri,
+                   const struct ks_pin_spec *pin, const struct p11_pin_cache *cache,
+                   struct ks_source **out, struct reason *why)
+	__attribute__((warn_unused_result));
+/* A new source like `old` with `tokens` (taken over); NULL when out of memory. */
+struct ks_source *ks_source_renew(const struct ks_source *old, struct p11_token **tokens,
+                                  size_t ntokens);
 void ks_source_unref(struct ks_source *src);
+/* Lists `next` in the place of `old`, if `old` is still listed; returns whether it was. */
+int keystore_replace(struct keystore *ks, struct ks_source *old, struct ks_source *next);
+/* The listed sources, each referenced; release with keystore_release. */
+size_t keystore_snapshot(struct keystore *ks, struct ks_source **out, size_t max);
+void keystore_release(struct keystore *ks, struct ks_source **srcs, size_t n);
 
 int keystore_remove_provider(struct keystore *ks, const char *provider);
 void keystore_remove_all(struct keystore *ks);
@@ -77,7 +107,9 @@ void keystore_put(struct keystore *ks, struct ks_identity *id);
 /* Calls `fn` for each live identity, under the lock (fn must be quick). */
 int keystore_foreach(struct keystore *ks, int (*fn)(void *ctx, const struct ks_identity *id),
                      void *ctx);
-/* Calls `fn` for each token, under the lock (lock and logout). */
+/* Re-reads every source's tokens (hot-plug) and expires cached PINs (keystore-sync.c). */
+void keystore_rescan(struct keystore *ks);
+/* Calls `fn` for each token, kept ones included, outside the lock (ssh-add -x). */
 void keystore_each_token(struct keystore *ks, void (*fn)(struct p11_token *t));
 
 #endif
