@@ -60,6 +60,8 @@ struct p11_token_desc {
 /*
  * Called when a login needs a PIN. It writes a NUL-terminated PIN into `pin` and returns
  * ERR_OK, or explains in `why` why none could be had. `purpose` says what the PIN is for.
+ * The token's flags are fresh: a source that asks no person (a stored PIN) must refuse
+ * when they say P11_PIN_FINAL_TRY.
  */
 typedef int (*p11_pin_fn)(void *ctx, const struct p11_token *t, const char *purpose,
                           char *pin, size_t pin_max, struct reason *why);

@@ -42,6 +42,11 @@ int agent_pin_source(void *ctx, const struct p11_token *t, const char *purpose, 
 
 	switch (spec->kind) {
 	case PIN_SOURCE_FILE:
+		/* A stored PIN is never spent on the try that could lock the token. */
+		if (d->flags & P11_PIN_FINAL_TRY)
+			return reason_set(why, ERR_PIN_FINAL_TRY, "token %s #%s has one PIN try "
+			                  "left; the PIN file is not tried on it (reset the retry "
+			                  "counter with the token's tool)", d->label, d->serial);
 		return pin_from_file(spec->file, pin, pin_max, why);
 	case PIN_SOURCE_ASKPASS:
 		snprintf(text, sizeof(text), "Enter PIN for token %s (%s #%s) to %s%s:", d->label,
