@@ -9,7 +9,8 @@
 
 _Static_assert(P11_PIN_COUNT_LOW == CKF_USER_PIN_COUNT_LOW &&
                P11_PIN_FINAL_TRY == CKF_USER_PIN_FINAL_TRY &&
-               P11_PIN_LOCKED == CKF_USER_PIN_LOCKED, "PIN flags as in PKCS#11");
+               P11_PIN_LOCKED == CKF_USER_PIN_LOCKED &&
+               P11_PIN_PAD == CKF_PROTECTED_AUTHENTICATION_PATH, "PIN flags as in PKCS#11");
 
 static CK_FLAGS token_flags(struct p11_token *t)
 {
@@ -194,6 +195,19 @@ void p11_token_logout(struct p11_token *t)
 	t->logged_in = 0;
 	pthread_mutex_unlock(&t->lock);
 	pthread_mutex_unlock(&t->login_lock);
+}
+
+int p11_token_needs_login(const struct p11_token *t)
+{
+	struct p11_token *mt = (struct p11_token *)t;  /* the lock is not part of the value */
+	int needs;
+
+	if ((t->desc.flags & CKF_LOGIN_REQUIRED) == 0)
+		return 0;
+	pthread_mutex_lock(&mt->lock);
+	needs = !mt->logged_in;
+	pthread_mutex_unlock(&mt->lock);
+	return needs;
 }
 
 void p11_token_set_pin_cache(struct p11_token *t, const struct p11_pin_cache *cache)

@@ -48,6 +48,7 @@ enum {
 	P11_PIN_COUNT_LOW = 0x00010000,
 	P11_PIN_FINAL_TRY = 0x00020000,
 	P11_PIN_LOCKED = 0x00040000,
+	P11_PIN_PAD = 0x00000100,       /* CKF_PROTECTED_AUTHENTICATION_PATH */
 };
 
 struct p11_token_desc {
@@ -132,6 +133,8 @@ void p11_token_take_pin(struct p11_token *to, struct p11_token *from);
 /* A PIN to use when login is needed (copied into locked memory); NULL forgets it. */
 void p11_token_set_pin(struct p11_token *t, const char *pin);
 void p11_token_set_pin_source(struct p11_token *t, p11_pin_fn fn, void *ctx);
+/* Whether the next use must log in first (a prompt or a PIN pad is ahead). */
+int p11_token_needs_login(const struct p11_token *t);
 /* Logs in now (with the PIN set or the PIN source), to check a PIN when it is given. */
 int p11_token_login(struct p11_token *t, struct reason *why) P11_WUR;
 /* Ends the login state and forgets the PIN (ssh-add -x, PIN expiry). */

@@ -2,8 +2,11 @@
  * SIGN_REQUEST: find the identity, ask the policy decision point (agent-policy.c), sign on
  * the token, encode the SSH signature.
  */
+#include <stdio.h>
+
 #include "agent.h"
 #include "log.h"
+#include "notice.h"
 
 static int encode_response(const struct ks_identity *id, const char *alg_name,
                            const uint8_t *raw, size_t raw_len, struct wbuf *reply)
@@ -20,6 +23,20 @@ static int encode_response(const struct ks_identity *id, const char *alg_name,
 		r = agent_frame_end(reply, mark);
 	wbuf_free(&sig);
 	return r;
+}
+
+/* The notice shown if the token makes us wait: for a touch, or for the PIN on its pad. */
+static struct notice *arm_notice(const struct ks_identity *id, const char *purpose)
+{
+	const struct p11_token *t = p11_key_token(id->key);
+	const struct p11_token_desc *d = p11_token_describe(t);
+	int pad = (d->flags & P11_PIN_PAD) && p11_token_needs_login(t);
+	char body[512];
+
+	snprintf(body, sizeof(body), "Token %s #%s is waiting to %s.", d->label, d->serial,
+	         purpose);
+	return notice_arm(pad ? "p11guard: enter the PIN on the reader's PIN pad" :
+	                  "p11guard: touch or confirm on your token", body, pad);
 }
 
 int agent_handle_sign(struct agent *a, struct agent_client *c,
@@ -48,9 +65,13 @@ int agent_handle_sign(struct agent *a, struct agent_client *c,
 	    != ERR_OK)
 		reason_set(&why, r, "no signature algorithm for this key");
 	else if ((r = agent_authorize_sign(a, c, id, req->u.sign.data.p, req->u.sign.data.len,
-	                                   purpose, sizeof(purpose), &why)) == ERR_OK)
+	                                   purpose, sizeof(purpose), &why)) == ERR_OK) {
+		struct notice *waiting = arm_notice(id, purpose);
+
 		r = p11_key_sign(id->key, alg, req->u.sign.data.p, req->u.sign.data.len, purpose,
 		                 raw, &raw_len, &why);
+		notice_end(waiting);
+	}
 	if (r == ERR_OK) {
 		log_debug("signed with %s (%s) for pid %ld", id->fingerprint, alg_name, (long)c->pid);
 		r = encode_response(id, alg_name, raw, raw_len, reply);

@@ -6,6 +6,7 @@
 
 #include "agent.h"
 #include "log.h"
+#include "notice.h"
 #include "prompt.h"
 
 int agent_init(struct agent *a, const char *allowed_providers, uint32_t default_lifetime)
@@ -79,6 +80,10 @@ static int apply_config(struct agent *a, const struct config *cfg, struct reason
 		return reason_set(why, ERR_ALLOC, "out of memory");
 	if ((cfg->policy == NULL && (r = policy_resolve(p, why)) != ERR_OK) ||
 	    (r = audit_configure(&a->audit, &cfg->audit, why)) != ERR_OK) {
+		policy_unref(p);
+		return r;
+	}
+	if ((r = notice_configure(cfg->notify.after_ms, cfg->notify.command, why)) != ERR_OK) {
 		policy_unref(p);
 		return r;
 	}

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "duration.h"
+#include "notice.h"
 #include "policy-load.h"
 #include "yaml-walk.h"
 
@@ -21,8 +22,9 @@ const char config_builtin_default[] =
 	"    pin: askpass\n";
 
 static const char *const top_keys[] = {
-	"tokens", "policy", "audit", "prompt_timeout", "rescan_interval", NULL
+	"tokens", "policy", "audit", "prompt_timeout", "rescan_interval", "notify", NULL
 };
+static const char *const notify_keys[] = { "after", "command", NULL };
 static const char *const audit_keys[] = { "file", "syslog", NULL };
 static const char *const token_keys[] = {
 	"name", "module", "uri", "pin", "pin_cache", NULL
@@ -172,6 +174,32 @@ static int parse_tokens(struct ywalk *w, yaml_node_t *seq, struct config *cfg)
 	return ERR_OK;
 }
 
+/* notify: {after: 1s, command: /usr/bin/notify-send}; command "none" logs only. */
+static int parse_notify(struct ywalk *w, yaml_node_t *n, struct config_notify *nt)
+{
+	yaml_node_t *v;
+	unsigned secs;
+	int r;
+
+	if ((r = yw_mapping(w, n, "notify", notify_keys)) != ERR_OK)
+		return r;
+	if ((v = yw_get(w, n, "after")) != NULL) {
+		if ((r = parse_duration(w, v, "notify after", 0, 3600, &secs)) != ERR_OK)
+			return r;
+		nt->after_ms = secs * 1000;
+	}
+	if ((v = yw_get(w, n, "command")) != NULL) {
+		if ((r = dup_string(w, v, "notify command", &nt->command)) != ERR_OK)
+			return r;
+		if (strcmp(nt->command, "none") == 0)
+			nt->command[0] = '\0';
+		else if (nt->command[0] != '/')
+			return yw_error(w, v, "expected an absolute path (or none for the log only) "
+			                "for the notify command");
+	}
+	return ERR_OK;
+}
+
 static int parse_audit(struct ywalk *w, yaml_node_t *n, struct config_audit *a)
 {
 	yaml_node_t *v;
@@ -210,6 +238,10 @@ static int parse_sections(struct ywalk *w, yaml_node_t *root, struct config *cfg
 	if ((v = yw_get(w, root, "rescan_interval")) != NULL &&
 	    (r = parse_duration(w, v, "rescan_interval", 1, 3600, &cfg->rescan_interval)) !=
 	    ERR_OK)
+		return r;
+	cfg->notify.after_ms = NOTICE_DELAY_DEFAULT_MS;
+	if ((v = yw_get(w, root, "notify")) != NULL &&
+	    (r = parse_notify(w, v, &cfg->notify)) != ERR_OK)
 		return r;
 	if ((v = yw_get(w, root, "audit")) != NULL)
 		return parse_audit(w, v, &cfg->audit);
@@ -293,6 +325,7 @@ void config_free(struct config *cfg)
 		free(cfg->tokens[i].pin_file);
 	}
 	free(cfg->tokens);
+	free(cfg->notify.command);
 	free(cfg->path);
 	free(cfg->audit.file);
 	policy_unref(cfg->policy);

@@ -37,6 +37,10 @@ struct config {
 	struct config_audit audit;
 	unsigned prompt_timeout;        /* seconds a confirmation may wait; 0: the default */
 	unsigned rescan_interval;       /* seconds between token rescans; 0: the default */
+	struct config_notify {
+		unsigned after_ms;      /* a signature this slow gets a notice */
+		char *command;          /* NULL: notify-send if present; "" (none): log only */
+	} notify;
 };
 
 /* Caps on what a file may ask of us. */

@@ -1,6 +1,7 @@
 /* Unit tests for src/config.c: a valid file, and each malformed one names line and column. */
 #include "check.h"
 #include "config.h"
+#include "notice.h"
 
 static int load(const char *text, struct config *cfg, struct reason *why)
 {
@@ -60,6 +61,45 @@ static void test_malformed(void)
 	expect_error("tokens:\n  - module: \"unterminated\n", "t.yaml:", "quoted scalar");
 }
 
+/* Hot-plug, PIN cache and notice settings, and their malformed forms. */
+static void test_lifecycle(void)
+{
+	struct config cfg;
+	struct reason why;
+
+	CHECK(load("tokens:\n  - module: m\n"
+	           "    pin_cache: { idle: 15m, max: 8h, keep_on_removal: true }\n"
+	           "rescan_interval: 5s\nnotify: { after: 2s, command: /bin/true }\n",
+	           &cfg, &why) == ERR_OK, "lifecycle settings: %s", why.text);
+	CHECK(cfg.tokens[0].cache.idle == 900 && cfg.tokens[0].cache.max == 8 * 3600 &&
+	      cfg.tokens[0].cache.keep_on_removal == 1, "pin_cache read");
+	CHECK(cfg.rescan_interval == 5, "rescan_interval read");
+	CHECK(cfg.notify.after_ms == 2000 && strcmp(cfg.notify.command, "/bin/true") == 0,
+	      "notify read");
+	config_free(&cfg);
+	CHECK(load("tokens: []\n", &cfg, &why) == ERR_OK &&
+	      cfg.notify.after_ms == NOTICE_DELAY_DEFAULT_MS && cfg.notify.command == NULL &&
+	      cfg.rescan_interval == 0, "defaults");
+	config_free(&cfg);
+	CHECK(load("tokens: []\nnotify: { command: none }\n", &cfg, &why) == ERR_OK &&
+	      cfg.notify.command != NULL && cfg.notify.command[0] == '\0', "log-only notices");
+	config_free(&cfg);
+
+	expect_error("tokens:\n  - module: m\n    pin_cache: 5m\n", "t.yaml:3:16:",
+	             "expected a mapping");
+	expect_error("tokens:\n  - module: m\n    pin_cache: { idle: soon }\n", "t.yaml:3:24:",
+	             "expected a time from 0s to 168h for pin_cache idle");
+	expect_error("tokens:\n  - module: m\n    pin_cache: { max: 9999h }\n", "t.yaml:3:23:",
+	             "pin_cache max");
+	expect_error("tokens:\n  - module: m\n    pin_cache: { keep_on_removal: maybe }\n",
+	             "t.yaml:3:35:", "expected true or false for keep_on_removal");
+	expect_error("tokens:\n  - module: m\n    pin_cache: { ttl: 5m }\n", "t.yaml:3:18:",
+	             "unknown key \"ttl\"");
+	expect_error("rescan_interval: 0\n", "t.yaml:1:18:", "expected a time from 1s");
+	expect_error("notify: { command: notify-send }\n", "t.yaml:1:20:", "absolute path");
+	expect_error("notify: { after: -1 }\n", "t.yaml:1:18:", "notify after");
+}
+
 static void test_too_many(void)
 {
 	char text[8192] = "tokens:\n";
@@ -73,6 +113,7 @@ int main(void)
 {
 	test_valid();
 	test_malformed();
+	test_lifecycle();
 	test_too_many();
 	CHECK_DONE();
 }

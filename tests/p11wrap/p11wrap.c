@@ -3,8 +3,9 @@
  * pulled, reinserted, nearly locked or slow, as files in $P11WRAP_STATE say:
  *   absent       the token is out of its reader: no token in the slot list, sessions dead
  *   sign-removes the next C_Sign pulls the token (creates `absent`) and fails
- *   flags        words OR-ed into the token flags: count_low final_try locked
+ *   flags        words OR-ed into the token flags: count_low final_try locked pinpad
  *   sign-delay   milliseconds each C_Sign waits (a token waiting for a touch)
+ *   pad-pin      with pinpad: the PIN "typed on the pad" for a C_Login without one
  * The real module is $P11WRAP_TARGET. Nothing here is linked into p11guard.
  */
 #include <dlfcn.h>
@@ -79,6 +80,8 @@ static CK_FLAGS extra_flags(void)
 		f |= CKF_USER_PIN_FINAL_TRY;
 	if (strstr(words, "locked"))
 		f |= CKF_USER_PIN_LOCKED;
+	if (strstr(words, "pinpad"))
+		f |= CKF_PROTECTED_AUTHENTICATION_PATH;
 	return f;
 }
 
@@ -112,8 +115,17 @@ static CK_RV w_Login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin
 {
 	if (absent())
 		return CKR_DEVICE_REMOVED;
+	char pad[64];
+
 	if (extra_flags() & CKF_USER_PIN_LOCKED)
 		return CKR_PIN_LOCKED;
+	if (pin == NULL && (extra_flags() & CKF_PROTECTED_AUTHENTICATION_PATH)) {
+		if (!state_file("pad-pin", pad, sizeof(pad)))
+			return CKR_FUNCTION_CANCELED;
+		pad[strcspn(pad, "\n")] = '\0';
+		usleep(1500 * 1000);    /* the user typing on the pad */
+		return real->C_Login(s, user, (CK_UTF8CHAR_PTR)pad, strlen(pad));
+	}
 	return real->C_Login(s, user, pin, len);
 }
 
