@@ -14,6 +14,9 @@
 #define SERVER_WORKERS 16
 /* A client that leaves a message half-sent this long is disconnected. */
 #define SERVER_STALL_SECONDS 10
+/* How long a worker waits for a client's next request, and for how many in a row. */
+#define SERVER_LINGER_US 300
+#define SERVER_LINGER_RUN 256
 
 struct server_options {
 	int listen_fd;
