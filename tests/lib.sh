@@ -41,6 +41,14 @@ make_token() {
 	export SOFTHSM2_CONF="$T/hsm/softhsm2.conf"
 }
 
+# use_p11wrap: tests/p11wrap.so in front of SoftHSM, played through files in $T/state.
+# Sets WRAP (the module to name in a config).
+use_p11wrap() {
+	WRAP=$top_builddir/tests/p11wrap.so
+	export P11WRAP_TARGET="$(softhsm_module)" P11WRAP_STATE="$T/state"
+	mkdir -p "$T/state"
+}
+
 # An askpass that prints $1 and counts its calls in $T/askpass.count.
 make_askpass() {
 	cat > "$T/askpass" <<ASK

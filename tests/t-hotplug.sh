@@ -2,11 +2,9 @@
 # agent and SoftHSM), a token pulled in the middle of a signature, and PIN keeping.
 . "$(dirname "$0")/lib.sh"
 
-WRAP=$top_builddir/tests/p11wrap.so
 make_token plug p256
 make_askpass "$PIN"
-export P11WRAP_TARGET="$(softhsm_module)" P11WRAP_STATE="$T/state"
-mkdir -p "$T/state"
+use_p11wrap
 cat > "$T/config.yaml" <<CFG
 tokens:
   - name: plug

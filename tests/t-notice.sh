@@ -3,11 +3,9 @@
 # a fast one shows nothing; a PIN pad login tells the user at once to use the pad.
 . "$(dirname "$0")/lib.sh"
 
-WRAP=$top_builddir/tests/p11wrap.so
 make_token slow p256
 make_askpass "$PIN"
-export P11WRAP_TARGET="$(softhsm_module)" P11WRAP_STATE="$T/state"
-mkdir -p "$T/state"
+use_p11wrap
 cat > "$T/notifier" <<SH
 #!/bin/sh
 echo "shown: \$1 | \$2" >> "$T/notices"

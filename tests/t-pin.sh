@@ -5,10 +5,8 @@
 
 SPY=$(ls /usr/lib/*/pkcs11/pkcs11-spy.so 2>/dev/null | head -n1)
 [ -n "$SPY" ] || fail "OpenSC's pkcs11-spy.so is not installed"
-WRAP=$top_builddir/tests/p11wrap.so
 make_token pin p256
-export P11WRAP_TARGET="$(softhsm_module)" P11WRAP_STATE="$T/state"
-mkdir -p "$T/state"
+use_p11wrap
 # Calls go: agent -> pkcs11-spy (logs every call) -> p11wrap (plays flags) -> SoftHSM.
 export PKCS11SPY="$WRAP" PKCS11SPY_OUTPUT="$T/spy.log"
 prompts() { cat "$T/askpass.count" 2>/dev/null | wc -l; }
