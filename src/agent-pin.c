@@ -1,4 +1,4 @@
-/* Where a configured token's PIN comes from: the askpass prompt, or a protected file. */
+/* Where a configured token's PIN comes from: askpass, pinentry, or a protected file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "pinentry.h"
 #include "prompt.h"
 
 static int pin_from_file(const char *path, char *pin, size_t pin_max, struct reason *why)
@@ -47,12 +48,16 @@ int agent_pin_source(void *ctx, const struct p11_token *t, const char *purpose, 
 			return reason_set(why, ERR_PIN_FINAL_TRY, "token %s #%s has one PIN try "
 			                  "left; the PIN file is not tried on it (reset the retry "
 			                  "counter with the token's tool)", d->label, d->serial);
-		return pin_from_file(spec->file, pin, pin_max, why);
+		return pin_from_file(spec->path, pin, pin_max, why);
+	case PIN_SOURCE_PINENTRY:
 	case PIN_SOURCE_ASKPASS:
 		snprintf(text, sizeof(text), "Enter PIN for token %s (%s #%s) to %s%s:", d->label,
 		         d->model, d->serial, purpose,
 		         d->flags & P11_PIN_FINAL_TRY ? " (LAST TRY: a wrong PIN locks the token)" :
 		         d->flags & P11_PIN_COUNT_LOW ? " (few tries left)" : "");
+		if (spec->kind == PIN_SOURCE_PINENTRY)
+			return pinentry_get_pin(spec->path, text, prompt_get_timeout(), pin, pin_max,
+			                        why);
 		return prompt_secret(text, pin, pin_max, why);
 	case PIN_SOURCE_NONE:
 		break;

@@ -25,14 +25,19 @@ static int encode_response(const struct ks_identity *id, const char *alg_name,
 	return r;
 }
 
-/* The notice shown if the token makes us wait: for a touch, or for the PIN on its pad. */
+/*
+ * The notice shown if the token makes us wait: for a touch, or for the PIN on its pad.
+ * None when a PIN prompt comes first: the prompt is what the user sees then.
+ */
 static struct notice *arm_notice(const struct ks_identity *id, const char *purpose)
 {
 	const struct p11_token *t = p11_key_token(id->key);
 	const struct p11_token_desc *d = p11_token_describe(t);
-	int pad = (d->flags & P11_PIN_PAD) && p11_token_needs_login(t);
+	int login = p11_token_needs_login(t), pad = (d->flags & P11_PIN_PAD) && login;
 	char body[512];
 
+	if (login && !pad)
+		return NULL;
 	snprintf(body, sizeof(body), "Token %s #%s is waiting to %s.", d->label, d->serial,
 	         purpose);
 	return notice_arm(pad ? "p11guard: enter the PIN on the reader's PIN pad" :

@@ -129,7 +129,7 @@ int agent_refuse(struct agent_client *c, struct wbuf *reply, uint8_t type,
 
 static void serve_config_token(struct agent *a, const struct config_token *ct)
 {
-	struct ks_pin_spec pin = { ct->pin, ct->pin_file, agent_pin_source, 0 };
+	struct ks_pin_spec pin = { ct->pin, ct->pin_path, agent_pin_source, 0 };
 	struct ks_source *src;
 	struct reason why;
 	int r;

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "duration.h"
 #include "notice.h"
+#include "pinentry.h"
 #include "policy-load.h"
 #include "yaml-walk.h"
 
@@ -109,11 +110,16 @@ static int parse_pin(struct ywalk *w, yaml_node_t *n, struct config_token *t)
 		t->pin = PIN_SOURCE_NONE;
 	} else if (strncmp(s, "file:", 5) == 0 && s[5] == '/') {
 		t->pin = PIN_SOURCE_FILE;
-		if ((t->pin_file = strdup(s + 5)) == NULL)
+		if ((t->pin_path = strdup(s + 5)) == NULL)
+			return reason_set(w->why, ERR_ALLOC, "out of memory");
+	} else if (strcmp(s, "pinentry") == 0 ||
+	           (strncmp(s, "pinentry:", 9) == 0 && s[9] == '/')) {
+		t->pin = PIN_SOURCE_PINENTRY;
+		if ((t->pin_path = strdup(s[8] ? s + 9 : PINENTRY_DEFAULT)) == NULL)
 			return reason_set(w->why, ERR_ALLOC, "out of memory");
 	} else {
-		return yw_error(w, n, "expected askpass, none or file:/absolute/path for pin, "
-		                "not \"%s\"", s);
+		return yw_error(w, n, "expected askpass, pinentry, pinentry:/absolute/path, none "
+		                "or file:/absolute/path for pin, not \"%s\"", s);
 	}
 	return ERR_OK;
 }
@@ -322,7 +328,7 @@ void config_free(struct config *cfg)
 		free(cfg->tokens[i].name);
 		free(cfg->tokens[i].module);
 		free(cfg->tokens[i].uri);
-		free(cfg->tokens[i].pin_file);
+		free(cfg->tokens[i].pin_path);
 	}
 	free(cfg->tokens);
 	free(cfg->notify.command);

@@ -10,14 +10,14 @@
 #include "err.h"
 #include "p11.h"
 
-enum pin_source { PIN_SOURCE_ASKPASS, PIN_SOURCE_NONE, PIN_SOURCE_FILE };
+enum pin_source { PIN_SOURCE_ASKPASS, PIN_SOURCE_NONE, PIN_SOURCE_FILE, PIN_SOURCE_PINENTRY };
 
 struct config_token {
 	char *name;
 	char *module;           /* a path or a p11-kit registry name */
 	char *uri;              /* RFC 7512, selects tokens and keys; NULL: all */
 	enum pin_source pin;
-	char *pin_file;         /* PIN_SOURCE_FILE only */
+	char *pin_path;         /* the PIN file, or the pinentry program */
 	struct p11_pin_cache cache;     /* all zero: kept until removal, lock or logout */
 	unsigned line;
 };

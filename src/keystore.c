@@ -23,7 +23,7 @@ static void pin_spec_unref(struct ks_pin_spec *spec)
 {
 	if (spec == NULL || --spec->refs > 0)
 		return;
-	free(spec->file);
+	free(spec->path);
 	free(spec);
 }
 
@@ -130,7 +130,7 @@ int ks_source_open(const char *name, const char *provider, const char *spec, con
 	*out = NULL;
 	if ((src = source_new(name, provider, uri)) == NULL ||
 	    (src->pin = calloc(1, sizeof(*src->pin))) == NULL ||
-	    (pin->file != NULL && (src->pin->file = strdup(pin->file)) == NULL)) {
+	    (pin->path != NULL && (src->pin->path = strdup(pin->path)) == NULL)) {
 		r = reason_set(why, ERR_ALLOC, "out of memory");
 		goto fail;
 	}

@@ -32,7 +32,7 @@ struct ks_identity {
 /* Shared by a source and the sources that replace it on hot-plug: tokens point to it. */
 struct ks_pin_spec {
 	enum pin_source kind;
-	char *file;
+	char *path;             /* the PIN file, or the pinentry program */
 	p11_pin_fn fn;          /* asks for the PIN as `kind` says; NULL: never asks */
 	int refs;               /* under the keystore lock */
 };

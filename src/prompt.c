@@ -26,6 +26,11 @@ void prompt_set_timeout(unsigned seconds)
 	__atomic_store_n(&prompt_timeout, seconds, __ATOMIC_RELAXED);
 }
 
+unsigned prompt_get_timeout(void)
+{
+	return __atomic_load_n(&prompt_timeout, __ATOMIC_RELAXED);
+}
+
 static const char *askpass_program(void)
 {
 	const char *p = getenv("SSH_ASKPASS");

@@ -10,6 +10,7 @@
 #define PROMPT_TIMEOUT_DEFAULT 60
 
 void prompt_set_timeout(unsigned seconds);
+unsigned prompt_get_timeout(void);
 /* Runs the askpass program with `text`; the answer's first line goes into `out`. */
 int prompt_secret(const char *text, char *out, size_t size, struct reason *why)
 	__attribute__((warn_unused_result));

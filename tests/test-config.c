@@ -34,7 +34,7 @@ static void test_valid(void)
 	      "first token");
 	CHECK(strcmp(cfg.tokens[1].name, "token2") == 0 &&
 	      cfg.tokens[1].pin == PIN_SOURCE_FILE &&
-	      strcmp(cfg.tokens[1].pin_file, "/etc/pin") == 0, "second token gets a name");
+	      strcmp(cfg.tokens[1].pin_path, "/etc/pin") == 0, "second token gets a name");
 	config_free(&cfg);
 	CHECK(load(config_builtin_default, &cfg, &why) == ERR_OK, "built-in default parses");
 	config_free(&cfg);
@@ -50,7 +50,7 @@ static void test_malformed(void)
 	expect_error("tokens:\n  - module: [a, b]\n", "t.yaml:2:13:", "expected a string for module");
 	expect_error("tokens:\n  - name: a\n", "t.yaml:2:5:", "needs a \"module\"");
 	expect_error("tokens:\n  - module: a\n    pin: 1234\n", "t.yaml:3:10:",
-	             "expected askpass, none or file:");
+	             "expected askpass, pinentry, pinentry:/absolute/path, none or file:");
 	expect_error("tokens:\n  - module: a\n    uri: token=x\n", "t.yaml:3:10:", "pkcs11: URI");
 	expect_error("tokens:\n  - {module: a, name: x}\n  - {module: b, name: x}\n",
 	             "t.yaml:3:5:", "duplicate token name");
@@ -95,6 +95,12 @@ static void test_lifecycle(void)
 	             "t.yaml:3:35:", "expected true or false for keep_on_removal");
 	expect_error("tokens:\n  - module: m\n    pin_cache: { ttl: 5m }\n", "t.yaml:3:18:",
 	             "unknown key \"ttl\"");
+	expect_error("tokens:\n  - module: m\n    pin: pinentry:curses\n", "t.yaml:3:10:",
+	             "pinentry:/absolute/path");
+	CHECK(load("tokens:\n  - module: m\n    pin: pinentry\n", &cfg, &why) == ERR_OK &&
+	      cfg.tokens[0].pin == PIN_SOURCE_PINENTRY &&
+	      strcmp(cfg.tokens[0].pin_path, "/usr/bin/pinentry") == 0, "pinentry default");
+	config_free(&cfg);
 	expect_error("rescan_interval: 0\n", "t.yaml:1:18:", "expected a time from 1s");
 	expect_error("notify: { command: notify-send }\n", "t.yaml:1:20:", "absolute path");
 	expect_error("notify: { after: -1 }\n", "t.yaml:1:18:", "notify after");

@@ -1,0 +1,20 @@
+/* Asking for a PIN through a pinentry program (pinentry-curses, -gnome3, -qt) over Assuan. */
+#ifndef P11G_PINENTRY_H
+#define P11G_PINENTRY_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+/* Debian's alternatives link to the pinentry the user chose. */
+#define PINENTRY_DEFAULT "/usr/bin/pinentry"
+
+/*
+ * Runs `program` and asks it for a PIN with `description` shown; waits at most
+ * `timeout` seconds. A terminal pinentry is pointed at $GPG_TTY when set.
+ */
+int pinentry_get_pin(const char *program, const char *description, unsigned timeout,
+                     char *pin, size_t size, struct reason *why)
+	__attribute__((warn_unused_result));
+
+#endif
