@@ -182,19 +182,20 @@ void p11_token_logout(struct p11_token *t)
 	CK_SESSION_HANDLE s;
 	struct reason why;
 
+	/* The order signing takes them in: the module's life lock, then the login lock. */
+	pthread_rwlock_rdlock(&t->module->life);
 	pthread_mutex_lock(&t->login_lock);
 	p11_pin_free(t->pin);
 	t->pin = NULL;
-	pthread_rwlock_rdlock(&t->module->life);
 	if (p11_session_get(t, &s, &why) == ERR_OK) {
 		t->module->fn->C_Logout(s);
 		p11_session_put(t, s, 0);
 	}
-	pthread_rwlock_unlock(&t->module->life);
 	pthread_mutex_lock(&t->lock);
 	t->logged_in = 0;
 	pthread_mutex_unlock(&t->lock);
 	pthread_mutex_unlock(&t->login_lock);
+	pthread_rwlock_unlock(&t->module->life);
 }
 
 int p11_token_needs_login(const struct p11_token *t)
