@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 
 #include "agent.h"
+#include "deadline.h"
 #include "log.h"
 
 #define LOCK_KDF_ROUNDS 20000
@@ -52,28 +53,13 @@ static int lock(struct agent *a, const struct agent_bytes *pass, struct reason *
 	return r;
 }
 
-static int too_soon(const struct timespec *after)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec < after->tv_sec ||
-	       (now.tv_sec == after->tv_sec && now.tv_nsec < after->tv_nsec);
-}
-
 static void delay_next_try(struct agent_lock_state *l)
 {
 	long ms = 100L * (long)l->failures;
 
 	if (ms > LOCK_MAX_DELAY_MS)
 		ms = LOCK_MAX_DELAY_MS;
-	clock_gettime(CLOCK_MONOTONIC, &l->retry_after);
-	l->retry_after.tv_sec += ms / 1000;
-	l->retry_after.tv_nsec += (ms % 1000) * 1000000L;
-	if (l->retry_after.tv_nsec >= 1000000000L) {
-		l->retry_after.tv_sec++;
-		l->retry_after.tv_nsec -= 1000000000L;
-	}
+	deadline_in(&l->retry_after, ms);
 }
 
 static int unlock(struct agent *a, const struct agent_bytes *pass, struct reason *why)
@@ -85,7 +71,7 @@ static int unlock(struct agent *a, const struct agent_bytes *pass, struct reason
 	pthread_mutex_lock(&l->mutex);
 	if (!l->locked)
 		r = reason_set(why, ERR_DENIED, "agent is not locked");
-	else if (too_soon(&l->retry_after))
+	else if (!deadline_passed(&l->retry_after))
 		r = reason_set(why, ERR_DENIED, "too many wrong passphrases; wait and try again");
 	else if (derive(pass, l->salt, hash) != ERR_OK)
 		r = reason_set(why, ERR_INTERNAL, "could not derive the lock key");

@@ -2,22 +2,12 @@
 #include <errno.h>
 #include <time.h>
 
+#include "deadline.h"
 #include "hotplug.h"
 #include "log.h"
 
 /* Events coming in bursts (a card's insertion is several) cost one rescan. */
 #define HOTPLUG_SETTLE_MS 50
-
-static void deadline_in(struct timespec *ts, long ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
 
 static void *hotplug_main(void *arg)
 {

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "log.h"
 #include "notice.h"
 
@@ -86,12 +87,6 @@ static void close_notifier(pid_t pid)
 		;
 }
 
-static int is_due(const struct timespec *due, const struct timespec *now)
-{
-	return now->tv_sec > due->tv_sec ||
-	       (now->tv_sec == due->tv_sec && now->tv_nsec >= due->tv_nsec);
-}
-
 static void unlink_notice(struct notice *n)
 {
 	if (n->prev != NULL)
@@ -108,10 +103,8 @@ static void tick(void)
 	struct notice *show[NOTICE_MAX], *done[NOTICE_MAX], *n, *next;
 	size_t nshow = 0, ndone = 0;
 	char prog[4096] = "";
-	struct timespec now;
 	pid_t pid;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	pthread_mutex_lock(&lock);
 	if (command != NULL)
 		snprintf(prog, sizeof(prog), "%s", command);
@@ -120,7 +113,7 @@ static void tick(void)
 		if (n->ended && ndone < NOTICE_MAX) {
 			unlink_notice(n);
 			done[ndone++] = n;
-		} else if (!n->ended && !n->shown && is_due(&n->due, &now) && nshow < NOTICE_MAX) {
+		} else if (!n->ended && !n->shown && deadline_passed(&n->due) && nshow < NOTICE_MAX) {
 			n->shown = 1;
 			show[nshow++] = n;
 		}
@@ -181,21 +174,13 @@ int notice_configure(unsigned delay, const char *cmd, struct reason *why)
 struct notice *notice_arm(const char *title, const char *body, int at_once)
 {
 	struct notice *n = calloc(1, sizeof(*n));
-	long ms;
 
 	if (n == NULL)
 		return NULL;
 	snprintf(n->title, sizeof(n->title), "%s", title);
 	snprintf(n->body, sizeof(n->body), "%s", body);
-	clock_gettime(CLOCK_MONOTONIC, &n->due);
 	pthread_mutex_lock(&lock);
-	ms = at_once ? 0 : (long)delay_ms;
-	n->due.tv_sec += ms / 1000;
-	n->due.tv_nsec += (ms % 1000) * 1000000L;
-	if (n->due.tv_nsec >= 1000000000L) {
-		n->due.tv_sec++;
-		n->due.tv_nsec -= 1000000000L;
-	}
+	deadline_in(&n->due, at_once ? 0 : (long)delay_ms);
 	n->next = armed;
 	if (armed != NULL)
 		armed->prev = n;

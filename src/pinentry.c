@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "assuan.h"
+#include "deadline.h"
 #include "pinentry.h"
 
 /* gpg-error's GPG_ERR_CANCELED in the pinentry source: the user said no. */
@@ -28,14 +29,6 @@ struct conversation {
 	size_t used;            /* bytes in `line` not yet consumed */
 };
 
-static long ms_left(const struct timespec *deadline)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
-}
-
 /* Reads one line (without LF) into cv->line; returns its length, or -1. */
 static long read_line(struct conversation *cv)
 {
@@ -45,8 +38,8 @@ static long read_line(struct conversation *cv)
 	long len;
 
 	while ((lf = memchr(cv->line, '\n', cv->used)) == NULL) {
-		if (cv->used >= sizeof(cv->line) - 1 || ms_left(&cv->deadline) <= 0 ||
-		    poll(&p, 1, (int)ms_left(&cv->deadline)) != 1)
+		if (cv->used >= sizeof(cv->line) - 1 || deadline_ms_left(&cv->deadline) <= 0 ||
+		    poll(&p, 1, (int)deadline_ms_left(&cv->deadline)) != 1)
 			return -1;
 		n = read(cv->fd, cv->line + cv->used, sizeof(cv->line) - 1 - cv->used);
 		if (n < 0 && errno == EINTR)
@@ -183,8 +176,7 @@ int pinentry_get_pin(const char *program, const char *description, unsigned time
 	}
 	memset(&cv, 0, sizeof(cv));
 	cv.fd = sv[0];
-	clock_gettime(CLOCK_MONOTONIC, &cv.deadline);
-	cv.deadline.tv_sec += timeout + 1;     /* pinentry's own timeout answers first */
+	deadline_in(&cv.deadline, ((long)timeout + 1) * 1000);  /* pinentry's own comes first */
 	r = converse(&cv, description, timeout, pin, size, why);
 	close(cv.fd);
 	explicit_bzero(cv.line, sizeof(cv.line));

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "prompt.h"
 
 extern char **environ;
@@ -61,14 +62,6 @@ static char **build_env(int confirm)
 	return env;
 }
 
-static long ms_left(const struct timespec *deadline)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
-}
-
 /* Reads the child's output until EOF or the deadline; returns 0, or -1 on timeout. */
 static int read_answer(int fd, char *out, size_t size, size_t *len,
                        const struct timespec *deadline)
@@ -80,7 +73,7 @@ static int read_answer(int fd, char *out, size_t size, size_t *len,
 
 	*len = 0;
 	for (;;) {
-		if ((wait = ms_left(deadline)) <= 0)
+		if ((wait = deadline_ms_left(deadline)) <= 0)
 			return -1;
 		if (poll(&pfd, 1, (int)wait) <= 0) {
 			if (errno == EINTR)
@@ -136,8 +129,7 @@ static int run_askpass(const char *text, int confirm, char *out, size_t size, in
 		return reason_set(why, ERR_SYSTEM, "fork: %s", strerror(errno));
 	}
 	timeout = __atomic_load_n(&prompt_timeout, __ATOMIC_RELAXED);
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout;
+	deadline_in(&deadline, (long)timeout * 1000);
 	timed_out = read_answer(fds[0], out, size, &len, &deadline) != 0;
 	close(fds[0]);
 	if (timed_out)
