@@ -61,6 +61,10 @@ struct p11_key {
 	int always_authenticate;
 };
 
+/* A token's description (label, identity, flags) from its CK_TOKEN_INFO. */
+void p11_desc_from_info(struct p11_token_desc *d, const CK_TOKEN_INFO *info);
+/* The same physical token: manufacturer, model and serial (never the slot). */
+int p11_desc_same_token(const struct p11_token_desc *a, const struct p11_token_desc *b);
 /* Opens one token found in `slot`, with its keys selected by `uri` (NULL: all). */
 int p11_token_open(struct p11_module *m, CK_SLOT_ID slot, const CK_TOKEN_INFO *info,
                    const char *uri, struct p11_token **out, struct reason *why);

@@ -146,11 +146,6 @@ void p11_module_release(struct p11_module *m)
 	free(m);
 }
 
-const char *p11_module_path(const struct p11_module *m)
-{
-	return m->path;
-}
-
 void p11_module_ref(struct p11_module *m)
 {
 	pthread_mutex_lock(&registry_lock);

@@ -50,12 +50,13 @@ static void module_recover(struct p11_module *m)
 	pthread_rwlock_unlock(&m->life);
 }
 
+/* The token of `old` (all of this module) still in `slot`, if it is the one found there. */
 static struct p11_token *find_kept(struct p11_token *const *old, size_t nold, CK_SLOT_ID slot,
-                                   const struct p11_token *probe)
+                                   const struct p11_token_desc *found)
 {
 	for (size_t i = 0; i < nold; i++)
 		if (old[i]->slot == slot && !p11_token_is_removed(old[i]) &&
-		    p11_token_same(old[i], probe))
+		    p11_desc_same_token(&old[i]->desc, found))
 			return old[i];
 	return NULL;
 }
@@ -74,7 +75,8 @@ static int scan(struct p11_module *m, const char *uri_text, P11KitUri *uri,
                 size_t *n, struct reason *why)
 {
 	CK_SLOT_ID slots[P11_MAX_SLOTS];
-	struct p11_token probe, *t;
+	struct p11_token_desc found;
+	struct p11_token *t;
 	CK_TOKEN_INFO info;
 	CK_ULONG nslots;
 	int r;
@@ -88,15 +90,8 @@ static int scan(struct p11_module *m, const char *uri_text, P11KitUri *uri,
 			continue;       /* e.g. SoftHSM's spare slot: nothing to serve */
 		if (uri != NULL && !p11_kit_uri_match_token_info(uri, &info))
 			continue;
-		memset(&probe, 0, sizeof(probe));
-		probe.module = m;
-		p11_copy_padded(probe.desc.manufacturer, sizeof(probe.desc.manufacturer),
-		                info.manufacturerID, sizeof(info.manufacturerID));
-		p11_copy_padded(probe.desc.model, sizeof(probe.desc.model), info.model,
-		                sizeof(info.model));
-		p11_copy_padded(probe.desc.serial, sizeof(probe.desc.serial), info.serialNumber,
-		                sizeof(info.serialNumber));
-		if ((t = find_kept(old, nold, slots[i], &probe)) != NULL) {
+		p11_desc_from_info(&found, &info);
+		if ((t = find_kept(old, nold, slots[i], &found)) != NULL) {
 			p11_token_ref(t);
 			t->desc.flags = info.flags;
 		} else if ((r = p11_token_open(m, slots[i], &info, uri_text, &t, why)) != ERR_OK) {
@@ -160,18 +155,5 @@ out:
 		p11_tokens_unref(list, n);
 	if (uri != NULL)
 		p11_kit_uri_free(uri);
-	return r;
-}
-
-int p11_tokens_load(const char *spec, const char *uri, struct p11_token ***tokens,
-                    size_t *ntokens, struct reason *why)
-{
-	struct p11_module *m = NULL;
-	int r, changed;
-
-	if ((r = p11_module_load(spec, &m, why)) != ERR_OK)
-		return r;
-	r = p11_tokens_refresh(m, uri, NULL, 0, tokens, ntokens, &changed, why);
-	p11_module_release(m);  /* each token holds its own reference */
 	return r;
 }

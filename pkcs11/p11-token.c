@@ -6,6 +6,23 @@
 
 #include "p11-internal.h"
 
+void p11_desc_from_info(struct p11_token_desc *d, const CK_TOKEN_INFO *info)
+{
+	d->flags = info->flags;
+	p11_copy_padded(d->label, sizeof(d->label), info->label, sizeof(info->label));
+	p11_copy_padded(d->manufacturer, sizeof(d->manufacturer), info->manufacturerID,
+	                sizeof(info->manufacturerID));
+	p11_copy_padded(d->model, sizeof(d->model), info->model, sizeof(info->model));
+	p11_copy_padded(d->serial, sizeof(d->serial), info->serialNumber,
+	                sizeof(info->serialNumber));
+}
+
+int p11_desc_same_token(const struct p11_token_desc *a, const struct p11_token_desc *b)
+{
+	return strcmp(a->manufacturer, b->manufacturer) == 0 &&
+	       strcmp(a->model, b->model) == 0 && strcmp(a->serial, b->serial) == 0;
+}
+
 static struct p11_token *token_new(struct p11_module *m, CK_SLOT_ID slot,
                                    const CK_TOKEN_INFO *info)
 {
@@ -17,14 +34,8 @@ static struct p11_token *token_new(struct p11_module *m, CK_SLOT_ID slot,
 	t->slot = slot;
 	t->refs = 1;
 	t->desc.slot_id = slot;
-	t->desc.flags = info->flags;
 	t->desc.module_path = m->path;
-	p11_copy_padded(t->desc.label, sizeof(t->desc.label), info->label, sizeof(info->label));
-	p11_copy_padded(t->desc.manufacturer, sizeof(t->desc.manufacturer),
-	                info->manufacturerID, sizeof(info->manufacturerID));
-	p11_copy_padded(t->desc.model, sizeof(t->desc.model), info->model, sizeof(info->model));
-	p11_copy_padded(t->desc.serial, sizeof(t->desc.serial), info->serialNumber,
-	                sizeof(info->serialNumber));
+	p11_desc_from_info(&t->desc, info);
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_mutex_init(&t->login_lock, NULL);
 	pthread_cond_init(&t->pool_cond, NULL);
@@ -90,22 +101,18 @@ int p11_token_open(struct p11_module *m, CK_SLOT_ID slot, const CK_TOKEN_INFO *i
 
 int p11_token_same(const struct p11_token *a, const struct p11_token *b)
 {
-	return a->module == b->module &&
-	       strcmp(a->desc.manufacturer, b->desc.manufacturer) == 0 &&
-	       strcmp(a->desc.model, b->desc.model) == 0 &&
-	       strcmp(a->desc.serial, b->desc.serial) == 0;
+	return a->module == b->module && p11_desc_same_token(&a->desc, &b->desc);
 }
 
 int p11_token_still_there(struct p11_token *t)
 {
+	struct p11_token_desc now;
 	CK_TOKEN_INFO info;
-	char serial[sizeof(t->desc.serial)], model[sizeof(t->desc.model)];
 
 	if (t->module->fn->C_GetTokenInfo(t->slot, &info) != CKR_OK)
 		return 0;
-	p11_copy_padded(serial, sizeof(serial), info.serialNumber, sizeof(info.serialNumber));
-	p11_copy_padded(model, sizeof(model), info.model, sizeof(info.model));
-	return strcmp(serial, t->desc.serial) == 0 && strcmp(model, t->desc.model) == 0;
+	p11_desc_from_info(&now, &info);
+	return p11_desc_same_token(&now, &t->desc);
 }
 
 void p11_token_reset(struct p11_token *t)

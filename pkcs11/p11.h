@@ -72,7 +72,6 @@ int p11_module_load(const char *spec, struct p11_module **out, struct reason *wh
 void p11_module_release(struct p11_module *m);
 /* Takes one more reference on a loaded module (each token holds one). */
 void p11_module_ref(struct p11_module *m);
-const char *p11_module_path(const struct p11_module *m);
 /* Resolves a p11-kit registry name or a path to the canonical module file path. */
 int p11_module_resolve(const char *spec, char **path, struct reason *why) P11_WUR;
 
@@ -86,9 +85,6 @@ int p11_module_resolve(const char *spec, char **path, struct reason *why) P11_WU
 int p11_tokens_refresh(struct p11_module *m, const char *uri, struct p11_token *const *old,
                        size_t nold, struct p11_token ***tokens, size_t *ntokens,
                        int *changed, struct reason *why) P11_WUR;
-/* Loads module `spec` and opens its present tokens (a refresh from nothing). */
-int p11_tokens_load(const char *spec, const char *uri, struct p11_token ***tokens,
-                    size_t *ntokens, struct reason *why) P11_WUR;
 void p11_token_ref(struct p11_token *t);
 void p11_token_unref(struct p11_token *t);
 /* Frees a list of tokens from a refresh or load, dropping one reference on each. */
