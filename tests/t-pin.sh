@@ -12,7 +12,7 @@ export PKCS11SPY="$WRAP" PKCS11SPY_OUTPUT="$T/spy.log"
 prompts() { cat "$T/askpass.count" 2>/dev/null | wc -l; }
 logins() { grep -c "C_Login" "$T/spy.log" 2>/dev/null || true; }
 
-# run_agent PIN-CACHE-YAML: a fresh agent on the token, through the spy.
+# run_agent PIN-CACHE-YAML [PIN-SOURCE]: a fresh agent on the token, through the spy.
 run_agent() {
 	[ -n "${AGENT_PID:-}" ] && { kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true; }
 	rm -f "$T/askpass.count" "$T/spy.log" "$T/agent.sock"
@@ -22,6 +22,7 @@ tokens:
     module: $SPY
     uri: "pkcs11:token=pin"
     pin_cache: $1
+    pin: ${2:-askpass}
 rescan_interval: 1s
 CFG
 	start_agent --config "$T/config.yaml"
@@ -69,11 +70,8 @@ ok "wrong PIN: one prompt, one C_Login (pkcs11-spy), refused as \"PIN incorrect\
 
 # Final try: a PIN from a file (no one to ask) is never spent on it.
 printf '%s\n' "$PIN" > "$T/pin.txt"; chmod 600 "$T/pin.txt"
-run_agent "{ }"
-sed -i 's|    pin_cache: { }|    pin: file:'"$T"'/pin.txt|' "$T/config.yaml"
 echo final_try > "$T/state/flags"
-kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true; rm -f "$T/spy.log"
-start_agent --config "$T/config.yaml"
+run_agent "{ }" "file:$T/pin.txt"
 ssh-add -T "$KEY" 2>/dev/null && fail "signed with a stored PIN on the final try"
 [ "$(logins)" = 0 ] || fail "final try: the stored PIN was tried ($(logins) C_Login)"
 grep -q "PinFinalTry" "$T/agent.log" || fail "final try: no reason given"
