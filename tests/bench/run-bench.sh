@@ -4,7 +4,8 @@
 # asserts nothing about speed.
 . "$top_srcdir/tests/lib.sh"
 BENCH=$top_builddir/tests/bench/bench-sign
-SECONDS_EACH=${BENCH_SECONDS:-4}
+SECONDS_EACH=${BENCH_SECONDS:-2}
+ROUNDS=${BENCH_ROUNDS:-3}
 POLICY_SECONDS=${BENCH_POLICY_SECONDS:-2}
 module=$(softhsm_module)
 
@@ -30,14 +31,25 @@ SSH_AUTH_SOCK="$T/ssh-agent.sock" ssh-add -s "$module" > /dev/null 2>&1 || fail 
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
-printf '%-9s %-7s %-12s %10s %9s %9s\n' key clients agent "sig/s" "p50 ms" "p99 ms"
+# Scheduling on a 2-core machine drifts over seconds: each cell is ROUNDS interleaved rounds
+# of the three, and the figures are per-column medians.
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+medians() {     # medians FILE: median sig/s, p50 and p99 of the rows in FILE
+	for col in 1 2 3; do cut -d' ' -f$col "$1" | median; done | tr '\n' ' '
+}
+printf '%-9s %-7s %-12s %10s %9s %9s   (medians of %s rounds of %s s)\n' key clients agent \
+	"sig/s" "p50 ms" "p99 ms" "$ROUNDS" "$SECONDS_EACH"
 for key in p256 ed25519 rsa2048; do
 	for clients in 1 4; do
-		raw=$("$BENCH" raw "$module" bench "$key" "$PIN" "$clients" "$SECONDS_EACH")
-		# OpenSSH 9.2's PKCS#11 support has no Ed25519: no baseline there.
-		ossh=$("$BENCH" agent "$T/ssh-agent.sock" "$key" "$clients" "$SECONDS_EACH" \
-			2>/dev/null) || ossh="0 n/a n/a 0"
-		ours=$("$BENCH" agent "$P11G_SOCK" "$key" "$clients" "$SECONDS_EACH")
+		rm -f "$T/raw.runs" "$T/ossh.runs" "$T/ours.runs"
+		for round in $(seq "$ROUNDS"); do
+			"$BENCH" raw "$module" bench "$key" "$PIN" "$clients" "$SECONDS_EACH" >> "$T/raw.runs"
+			# OpenSSH 9.2's PKCS#11 support has no Ed25519: no baseline there.
+			"$BENCH" agent "$T/ssh-agent.sock" "$key" "$clients" "$SECONDS_EACH" \
+				>> "$T/ossh.runs" 2>/dev/null || echo "0 n/a n/a 0" >> "$T/ossh.runs"
+			"$BENCH" agent "$P11G_SOCK" "$key" "$clients" "$SECONDS_EACH" >> "$T/ours.runs"
+		done
+		raw=$(medians "$T/raw.runs"); ossh=$(medians "$T/ossh.runs"); ours=$(medians "$T/ours.runs")
 		for row in "raw-C_Sign:$raw" "ssh-agent:$ossh" "p11guard:$ours"; do
 			set -- ${row#*:}
 			printf '%-9s %-7s %-12s %10s %9s %9s\n' "$key" "$clients" "${row%%:*}" "$1" "$2" "$3"
@@ -98,7 +110,6 @@ for round in 1 2 3 4 5; do
 		"$BENCH" bound "$T/$name.sock" p256 "$T/host.seed" 1 "$POLICY_SECONDS" >> "$T/$name.runs"
 	done
 done
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 for name in p1 p10k p10kflat; do
 	eval "${name}_rate=$(cut -d' ' -f1 "$T/$name.runs" | median)"
 	eval "${name}_p50=$(cut -d' ' -f2 "$T/$name.runs" | median)"
