@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "listener.h"
 #include "log.h"
 #include "server.h"
@@ -67,23 +69,42 @@ static int conn_flush(struct conn *c)
 static int conn_read(struct conn *c);
 
 /*
+ * Polls for the next request for `spin_us` before sleeping on it. Yielding between polls lets
+ * the client run when it shares our CPU; on another CPU it finds us awake.
+ */
+static int wait_readable(int fd, uint64_t spin_us)
+{
+	struct timespec linger = { 0, SERVER_LINGER_US * 1000L }, now = { 0, 0 };
+	struct pollfd p = { fd, POLLIN, 0 };
+	uint64_t start = monotonic_us();
+
+	while (monotonic_us() - start < spin_us) {
+		if (ppoll(&p, 1, &now, NULL) == 1)
+			return (p.revents & POLLIN) != 0;
+		sched_yield();
+	}
+	return ppoll(&p, 1, &linger, NULL) == 1 && (p.revents & POLLIN);
+}
+
+/*
  * A client that asks again at once (ssh-add -T in a loop, git fetching many repositories)
  * is served by the same worker: it waits a moment for the next request on this connection,
  * sparing two hand-offs through the event loop. Only while no other request is queued, and
  * for a bounded run, so that no client can keep a worker from the others.
  */
-static int next_request_here(struct server *s, struct conn *c, unsigned *run)
+static int next_request_here(struct server *s, struct conn *c, uint64_t served_us,
+                             unsigned *run)
 {
-	struct timespec linger = { 0, SERVER_LINGER_US * 1000L };
-	struct pollfd p = { c->fd, POLLIN, 0 };
+	uint64_t spin_us = served_us / SERVER_SPIN_SHARE;
 	int r;
 
 	if (c->failed || wbuf_avail(&c->out) > 0 || ++*run >= SERVER_LINGER_RUN ||
 	    __atomic_load_n(&s->queue, __ATOMIC_RELAXED) != NULL)
 		return 0;
 	r = agent_frame_take(&c->in, &c->msg);
-	if (r == ERR_INCOMPLETE && wbuf_avail(&c->in) == 0 && ppoll(&p, 1, &linger, NULL) == 1 &&
-	    (p.revents & POLLIN) && conn_read(c) == 0)
+	if (r == ERR_INCOMPLETE && wbuf_avail(&c->in) == 0 &&
+	    wait_readable(c->fd, spin_us < SERVER_SPIN_MAX_US ? spin_us : SERVER_SPIN_MAX_US) &&
+	    conn_read(c) == 0)
 		r = agent_frame_take(&c->in, &c->msg);
 	/* Anything else (a partial message, a closed peer, a bad length) is the loop's. */
 	return r == ERR_OK;
@@ -93,7 +114,7 @@ static void *worker_main(void *arg)
 {
 	struct server *s = arg;
 	struct conn *c;
-	uint64_t one = 1;
+	uint64_t one = 1, served_us;
 	unsigned run;
 
 	for (;;) {
@@ -112,11 +133,14 @@ static void *worker_main(void *arg)
 
 		run = 0;
 		do {
+			uint64_t start = monotonic_us();
+
 			c->failed = agent_handle(s->agent, &c->client, &c->msg, &c->out) != ERR_OK;
 			/* The loop does not touch a busy connection: the reply goes out from here. */
 			if (!c->failed && conn_flush(c) != 0)
 				c->failed = 1;
-		} while (next_request_here(s, c, &run));
+			served_us = monotonic_us() - start;
+		} while (next_request_here(s, c, served_us, &run));
 
 		pthread_mutex_lock(&s->qlock);
 		c->next = s->done;
