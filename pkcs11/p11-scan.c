@@ -61,14 +61,6 @@ static struct p11_token *find_kept(struct p11_token *const *old, size_t nold, CK
 	return NULL;
 }
 
-static int in_list(struct p11_token *const *list, size_t n, const struct p11_token *t)
-{
-	for (size_t i = 0; i < n; i++)
-		if (list[i] == t)
-			return 1;
-	return 0;
-}
-
 /* Fills `list` with the tokens present and selected; called under the module's life lock. */
 static int scan(struct p11_module *m, const char *uri_text, P11KitUri *uri,
                 struct p11_token *const *old, size_t nold, struct p11_token **list,
@@ -136,14 +128,14 @@ int p11_tokens_refresh(struct p11_module *m, const char *uri_text, struct p11_to
 	if (r != ERR_OK && !__atomic_load_n(&m->broken, __ATOMIC_RELAXED))
 		goto out;
 	for (size_t i = 0; i < nold; i++) {
-		if (!in_list(list, n, old[i])) {
+		if (!p11_tokens_contain(list, n, old[i])) {
 			if (!p11_token_is_removed(old[i]))
 				p11_token_mark_removed(old[i]);
 			*changed = 1;
 		}
 	}
 	for (size_t i = 0; i < n; i++)
-		if (!in_list(old, nold, list[i]))
+		if (!p11_tokens_contain(old, nold, list[i]))
 			*changed = 1;
 	*tokens = list;
 	*ntokens = n;

@@ -104,6 +104,14 @@ int p11_token_same(const struct p11_token *a, const struct p11_token *b)
 	return a->module == b->module && p11_desc_same_token(&a->desc, &b->desc);
 }
 
+int p11_tokens_contain(struct p11_token *const *list, size_t n, const struct p11_token *t)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i] == t)
+			return 1;
+	return 0;
+}
+
 int p11_token_still_there(struct p11_token *t)
 {
 	struct p11_token_desc now;

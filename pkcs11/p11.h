@@ -91,6 +91,8 @@ void p11_token_unref(struct p11_token *t);
 void p11_tokens_unref(struct p11_token **tokens, size_t n);
 /* The same physical token: same module, manufacturer, model and serial (never the slot). */
 int p11_token_same(const struct p11_token *a, const struct p11_token *b);
+/* Whether `t` itself (this object, not an equal token) is among the `n` of `list`. */
+int p11_tokens_contain(struct p11_token *const *list, size_t n, const struct p11_token *t);
 /*
  * The token was pulled: its sessions are closed, its handles and login state dropped, its
  * PIN forgotten unless its cache keeps PINs across removal. Every later call on it fails

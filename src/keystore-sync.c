@@ -16,14 +16,6 @@ static void describe(const struct p11_token *t, char *buf, size_t size)
 	snprintf(buf, size, "%s (%s %s #%s)", d->label, d->manufacturer, d->model, d->serial);
 }
 
-static int listed(struct p11_token *const *list, size_t n, const struct p11_token *t)
-{
-	for (size_t i = 0; i < n; i++)
-		if (list[i] == t)
-			return 1;
-	return 0;
-}
-
 static int same_listed(struct p11_token *const *list, size_t n, const struct p11_token *t)
 {
 	for (size_t i = 0; i < n; i++)
@@ -38,7 +30,7 @@ static void note_changes(const struct ks_source *old, struct ks_source *next)
 	char name[160];
 
 	for (size_t i = 0; i < old->ntokens; i++) {
-		if (listed(next->tokens, next->ntokens, old->tokens[i]))
+		if (p11_tokens_contain(next->tokens, next->ntokens, old->tokens[i]))
 			continue;
 		describe(old->tokens[i], name, sizeof(name));
 		log_info("token \"%s\": %s removed; its keys are withdrawn", old->name, name);
@@ -48,7 +40,7 @@ static void note_changes(const struct ks_source *old, struct ks_source *next)
 		}
 	}
 	for (size_t i = 0; i < next->ntokens; i++) {
-		if (listed(old->tokens, old->ntokens, next->tokens[i]))
+		if (p11_tokens_contain(old->tokens, old->ntokens, next->tokens[i]))
 			continue;
 		describe(next->tokens[i], name, sizeof(name));
 		log_info("token \"%s\": %s inserted, %zu key(s)", old->name, name,
