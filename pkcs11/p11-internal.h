@@ -87,8 +87,12 @@ void p11_session_close_all(struct p11_token *t);
 int p11_rv_session_dead(CK_RV rv);
 /* Fails with "token removed" when `t` was pulled; ERR_OK otherwise. */
 int p11_token_check_present(struct p11_token *t, struct reason *why);
-/* Asks the token whether it is still the one we opened, in the same slot. */
-int p11_token_still_there(struct p11_token *t);
+/*
+ * Asks the token whether it is still the one we opened, in the same slot: ERR_OK,
+ * ERR_TOKEN_REMOVED (another token or none), or ERR_TOKEN_UNREACHABLE when the module cannot
+ * tell (a remote module whose server is gone, a failing driver).
+ */
+int p11_token_presence(struct p11_token *t);
 /* Drops sessions, handles and the login state after a token was replugged or logged out. */
 void p11_token_reset(struct p11_token *t);
 /* Tells the hot-plug handler that a slot may have changed. */

@@ -204,23 +204,28 @@ out:
 }
 
 /*
- * After a failure: was the token pulled (or replugged, which kills its sessions and login)?
- * If so it is marked removed, so that no one else tries it, and the watcher rescans.
+ * After a failure: was the token pulled (or replugged, which kills its sessions and login),
+ * or has its module lost it? Then it is marked removed, so that no one else tries it, the
+ * watcher rescans, and the answer says which (ERR_TOKEN_REMOVED or ERR_TOKEN_UNREACHABLE).
+ * ERR_OK when the token is still there and the failure was the request's own.
  */
 static int gone_mid_way(struct p11_token *t, int r)
 {
+	int presence;
+
 	switch (r) {
 	case ERR_PIN_INCORRECT: case ERR_PIN_LOCKED: case ERR_PIN_NEEDED: case ERR_PIN_FINAL_TRY:
 	case ERR_DENIED: case ERR_MECHANISM: case ERR_UNSUPPORTED: case ERR_KEY_NOT_FOUND:
-		return 0;       /* the token answered: it is there */
+		return ERR_OK;  /* the token answered: it is there */
 	}
 	if (p11_token_is_removed(t))
-		return 1;
-	if (r != ERR_TOKEN_REMOVED && p11_token_still_there(t))
-		return 0;
+		return ERR_TOKEN_REMOVED;
+	presence = r == ERR_TOKEN_REMOVED ? ERR_TOKEN_REMOVED : p11_token_presence(t);
+	if (presence == ERR_OK)
+		return ERR_OK;
 	p11_token_mark_removed(t);
 	p11_events_notify();
-	return 1;
+	return presence;
 }
 
 int p11_key_sign(const struct p11_key *key, enum p11_sigalg alg, const uint8_t *data,
@@ -232,7 +237,7 @@ int p11_key_sign(const struct p11_key *key, enum p11_sigalg alg, const uint8_t *
 	const uint8_t *in;
 	struct sign_plan plan;
 	size_t in_len;
-	int r, retry;
+	int r, retry, gone;
 
 	if (plan_for(alg, &plan) != ERR_OK || plan.key_type != k->pub.type)
 		return reason_set(why, ERR_UNSUPPORTED, "signature algorithm does not fit key %s",
@@ -245,10 +250,10 @@ int p11_key_sign(const struct p11_key *key, enum p11_sigalg alg, const uint8_t *
 	r = sign_once(k, &plan, in, in_len, purpose, sig, sig_len, &retry, why);
 	if (r != ERR_OK && retry)
 		r = sign_once(k, &plan, in, in_len, purpose, sig, sig_len, &retry, why);
-	if (r != ERR_OK && gone_mid_way(k->token, r)) {
-		why->code = r = ERR_TOKEN_REMOVED;
-		if (strncmp(why->text, "token removed", 13) != 0)
-			reason_wrap(why, "token removed");
+	if (r != ERR_OK && (gone = gone_mid_way(k->token, r)) != ERR_OK) {
+		why->code = r = gone;
+		if (strncmp(why->text, err_text(gone), strlen(err_text(gone))) != 0)
+			reason_wrap(why, "%s", err_text(gone));
 	}
 	pthread_rwlock_unlock(&k->token->module->life);
 out:

@@ -112,15 +112,16 @@ int p11_tokens_contain(struct p11_token *const *list, size_t n, const struct p11
 	return 0;
 }
 
-int p11_token_still_there(struct p11_token *t)
+int p11_token_presence(struct p11_token *t)
 {
 	struct p11_token_desc now;
 	CK_TOKEN_INFO info;
+	CK_RV rv;
 
-	if (t->module->fn->C_GetTokenInfo(t->slot, &info) != CKR_OK)
-		return 0;
+	if ((rv = t->module->fn->C_GetTokenInfo(t->slot, &info)) != CKR_OK)
+		return p11_rv_code(rv) == ERR_TOKEN_REMOVED ? ERR_TOKEN_REMOVED : ERR_TOKEN_UNREACHABLE;
 	p11_desc_from_info(&now, &info);
-	return p11_desc_same_token(&now, &t->desc);
+	return p11_desc_same_token(&now, &t->desc) ? ERR_OK : ERR_TOKEN_REMOVED;
 }
 
 void p11_token_reset(struct p11_token *t)

@@ -35,6 +35,7 @@ static const struct err_entry err_table[] = {
 	{ ERR_PIN_FINAL_TRY, "PinFinalTry",
 	  "one PIN try left: not trying a stored PIN automatically" },
 	{ ERR_LIMIT, "Limit", "limit reached" },
+	{ ERR_TOKEN_UNREACHABLE, "TokenUnreachable", "token unreachable" },
 };
 
 static const struct err_entry *err_lookup(int code)

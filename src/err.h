@@ -27,6 +27,7 @@ enum {
 	ERR_SYSTEM = -19,
 	ERR_PIN_FINAL_TRY = -20,    /* refusing to spend the last retry automatically */
 	ERR_LIMIT = -21,            /* a count cap was reached */
+	ERR_TOKEN_UNREACHABLE = -22, /* the module cannot reach the token (e.g. a dead p11-kit server) */
 };
 
 /* Short machine name, e.g. "TokenRemoved". */
