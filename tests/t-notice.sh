@@ -37,7 +37,9 @@ rm "$T/state/sign-delay"
 wait_for 3 grep -q closed "$T/notices" || fail "the notice was not closed: $(cat "$T/notices" 2>&1)"
 grep -q 'shown: p11guard: touch or confirm on your token | Token slow #.* is waiting to sign with key "p256"' \
 	"$T/notices" || fail "the notice does not name the key: $(cat "$T/notices")"
-grep -q "touch or confirm on your token: done" "$T/agent.log" || fail "the notice was not logged"
+# The agent logs the end after the notifier has gone, which may be after "closed" appears.
+wait_for 3 grep -q "touch or confirm on your token: done" "$T/agent.log" ||
+	fail "the notice was not logged"
 ok "a slow signature shows a notice naming token and key, closed when it completes"
 
 # A PIN pad: nothing is asked, the user is told to type on the pad.
