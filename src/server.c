@@ -68,6 +68,13 @@ static int conn_flush(struct conn *c)
 
 static int conn_read(struct conn *c);
 
+/* A worker's run of requests on one connection, served without going back to the loop. */
+struct conn_run {
+	unsigned served;        /* requests in this run */
+	unsigned slow;          /* consecutive waits that outlasted a share of the work */
+	uint64_t work_us;       /* how long the last request took */
+};
+
 /*
  * Polls for the next request for `spin_us` before sleeping on it. Yielding between polls lets
  * the client run when it shares our CPU; on another CPU it finds us awake.
@@ -91,31 +98,40 @@ static int wait_readable(int fd, uint64_t spin_us)
  * is served by the same worker: it waits a moment for the next request on this connection,
  * sparing two hand-offs through the event loop. Only while no other request is queued, and
  * for a bounded run, so that no client can keep a worker from the others.
+ *
+ * A client that keeps making the worker wait longer than a share of a request's work is
+ * handed back to the loop. Mostly this means the scheduler put the client and this worker
+ * on different CPUs, so that every request pays two cross-CPU wake-ups; the next dispatch
+ * places them anew.
  */
-static int next_request_here(struct server *s, struct conn *c, uint64_t served_us,
-                             unsigned *run)
+static int next_request_here(struct server *s, struct conn *c, struct conn_run *l)
 {
-	uint64_t spin_us = served_us / SERVER_SPIN_SHARE;
+	uint64_t spin_us = l->work_us / SERVER_SPIN_SHARE, start;
 	int r;
 
-	if (c->failed || wbuf_avail(&c->out) > 0 || ++*run >= SERVER_LINGER_RUN ||
-	    __atomic_load_n(&s->queue, __ATOMIC_RELAXED) != NULL)
+	if (c->failed || wbuf_avail(&c->out) > 0 || ++l->served >= SERVER_LINGER_RUN ||
+	    l->slow >= SERVER_LINGER_SLOW || __atomic_load_n(&s->queue, __ATOMIC_RELAXED) != NULL)
 		return 0;
 	r = agent_frame_take(&c->in, &c->msg);
-	if (r == ERR_INCOMPLETE && wbuf_avail(&c->in) == 0 &&
-	    wait_readable(c->fd, spin_us < SERVER_SPIN_MAX_US ? spin_us : SERVER_SPIN_MAX_US) &&
-	    conn_read(c) == 0)
-		r = agent_frame_take(&c->in, &c->msg);
-	/* Anything else (a partial message, a closed peer, a bad length) is the loop's. */
-	return r == ERR_OK;
+	if (r != ERR_INCOMPLETE || wbuf_avail(&c->in) > 0)
+		return r == ERR_OK;     /* a partial message or a bad length is the loop's */
+	start = monotonic_us();
+	if (!wait_readable(c->fd, spin_us < SERVER_SPIN_MAX_US ? spin_us : SERVER_SPIN_MAX_US) ||
+	    conn_read(c) != 0)
+		return 0;               /* no request in time, or a closed peer: the loop's too */
+	if (monotonic_us() - start > l->work_us / SERVER_LINGER_PATIENCE)
+		l->slow++;
+	else
+		l->slow = 0;
+	return agent_frame_take(&c->in, &c->msg) == ERR_OK;
 }
 
 static void *worker_main(void *arg)
 {
 	struct server *s = arg;
 	struct conn *c;
-	uint64_t one = 1, served_us;
-	unsigned run;
+	struct conn_run l;
+	uint64_t one = 1;
 
 	for (;;) {
 		pthread_mutex_lock(&s->qlock);
@@ -131,7 +147,7 @@ static void *worker_main(void *arg)
 			s->queue_tail = NULL;
 		pthread_mutex_unlock(&s->qlock);
 
-		run = 0;
+		memset(&l, 0, sizeof(l));
 		do {
 			uint64_t start = monotonic_us();
 
@@ -139,8 +155,8 @@ static void *worker_main(void *arg)
 			/* The loop does not touch a busy connection: the reply goes out from here. */
 			if (!c->failed && conn_flush(c) != 0)
 				c->failed = 1;
-			served_us = monotonic_us() - start;
-		} while (next_request_here(s, c, served_us, &run));
+			l.work_us = monotonic_us() - start;
+		} while (next_request_here(s, c, &l));
 
 		pthread_mutex_lock(&s->qlock);
 		c->next = s->done;

@@ -24,6 +24,9 @@
  */
 #define SERVER_SPIN_SHARE 10
 #define SERVER_SPIN_MAX_US 50
+/* A run ends after this many waits in a row longer than a quarter of the request's work. */
+#define SERVER_LINGER_SLOW 4
+#define SERVER_LINGER_PATIENCE 4
 
 struct server_options {
 	int listen_fd;
