@@ -2,7 +2,7 @@
 # real loopback sshds A, B and C; `p11guard policy explain` must agree with the agent.
 . "$(dirname "$0")/lib.sh"
 
-make_token t1 p256 p384 ed25519         # K1 = p256, K2 = ed25519, K3 = p384
+make_token t1 p256 p384 ed25519 rsa2048 # K1 = p256, K2 = ed25519, K3 = p384, K4 = rsa2048
 make_confirm_askpass
 chmod 755 "$T"                          # sshd reads authorized keys as the user "nobody" too
 start_sshd A; start_sshd B; start_sshd C
@@ -31,17 +31,21 @@ policy:
       keys: "pkcs11:object=p384"
       to: a.test
       confirm: always
+    - action: allow                     # K4: anywhere, but only for ssh-add
+      keys: "pkcs11:object=rsa2048"
+      clients: ssh-add
   default: deny
 CFG
 line_of() { grep -n "$1" "$T/config.yaml" | head -1 | cut -d: -f1; }
-RULE_K1=$(($(line_of "K1: only") )); RULE_K2=$(line_of "K2: only"); RULE_K3=$(line_of "K3: to A")
+RULE_K1=$(line_of "K1: only"); RULE_K2=$(line_of "K2: only"); RULE_K3=$(line_of "K3: to A")
+RULE_K4=$(line_of "K4: anywhere")
 DEFAULT=$(line_of "default: deny")
 
 "$CLI" policy check "$T/config.yaml" > "$T/check.out" || fail "policy check of a good file"
 grep -q "0 warning" "$T/check.out" || fail "unexpected warnings: $(cat "$T/check.out")"
 start_agent --config "$T/config.yaml"
 pubkeys_from_tokens "$T/config.yaml"
-for k in p256 p384 ed25519; do cat "$T/pub/$k.pub" >> "$T/A.keys"; done
+for k in p256 p384 ed25519 rsa2048; do cat "$T/pub/$k.pub" >> "$T/A.keys"; done
 for k in p256 ed25519; do cat "$T/pub/$k.pub" >> "$T/B.keys"; cat "$T/pub/$k.pub" >> "$T/C.keys"; done
 fp() { ssh-keygen -lf "$T/pub/$1.pub" | awk '{print $2}'; }
 
@@ -116,6 +120,16 @@ grep "\"user\":\"nobody\"" "$T/audit.log" | grep -q "\"decision\":\"deny\"" ||
 	fail "no audited denial for user nobody"
 explain deny "$DEFAULT" --key p256 --to a.test --user nobody
 ok "user patterns: root is allowed to A with K1, nobody is denied"
+
+# The requesting program is the peer's executable, read by the agent, not anything it says.
+ssh-add -T "$T/pub/rsa2048.pub" || fail "K4 for ssh-add"
+audited allow rsa2048 "$RULE_K4"
+explain allow "$RULE_K4" --key rsa2048 --client /usr/bin/ssh-add
+ssh_run "$A_PORT" "$T/pub/rsa2048.pub" root@127.0.0.1 true 2>/dev/null && fail "K4 for ssh"
+[ "$(accepted A root rsa2048)" -eq 0 ] || fail "A accepted K4 from ssh"
+refused rsa2048 "$DEFAULT"
+explain deny "$DEFAULT" --key rsa2048 --to a.test --user root --client /usr/bin/ssh
+ok "clients: K4 signs for ssh-add, and is refused to ssh (line $DEFAULT); explain agrees"
 
 echo yes > "$T/confirm.mode"
 ssh_run "$A_PORT" "$T/pub/p384.pub" root@127.0.0.1 true || fail "K3 confirmed yes"
