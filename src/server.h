@@ -14,19 +14,6 @@
 #define SERVER_WORKERS 16
 /* A client that leaves a message half-sent this long is disconnected. */
 #define SERVER_STALL_SECONDS 10
-/* How long a worker waits for a client's next request, and for how many in a row. */
-#define SERVER_LINGER_US 300
-#define SERVER_LINGER_RUN 256
-/*
- * Of that wait, the part spent polling before sleeping: a tenth of the time the last request
- * took, at most 50 us. A client that asks again at once is then answered without a thread
- * wake-up, and the spin costs at most a tenth of the work it follows.
- */
-#define SERVER_SPIN_SHARE 10
-#define SERVER_SPIN_MAX_US 50
-/* A run ends after this many waits in a row longer than a quarter of the request's work. */
-#define SERVER_LINGER_SLOW 4
-#define SERVER_LINGER_PATIENCE 4
 
 struct server_options {
 	int listen_fd;
