@@ -8,7 +8,7 @@
 
 #include "agent.h"
 #include "log.h"
-#include "prompt.h"
+#include "confirm.h"
 #include "userauth.h"
 
 /* Where a request goes, as far as the connection's bindings and the signed data prove. */
@@ -122,12 +122,38 @@ static void describe_hops(const struct policy *pol, const struct route *rt, char
 	}
 }
 
-static int confirm(const struct ks_identity *id, const struct agent_client *c,
+/*
+ * Where the confirmation is asked: the token's confirm_prompt, else the top-level one, else
+ * the token's PIN prompt when that asks a person (askpass or pinentry), else askpass.
+ */
+static void confirm_prompt_for(struct agent *a, const struct ks_pin_spec *pin,
+                               struct confirm_prompt *how, char *program, size_t size)
+{
+	enum confirm_via via = pin->confirm;
+	const char *from = pin->confirm_program;
+
+	pthread_mutex_lock(&a->policy_lock);
+	if (via == CONFIRM_VIA_UNSET && a->confirm_via != CONFIRM_VIA_UNSET) {
+		via = a->confirm_via;
+		from = a->confirm_program;
+	}
+	if (via == CONFIRM_VIA_UNSET) {
+		via = pin->kind == PIN_SOURCE_PINENTRY ? CONFIRM_VIA_PINENTRY : CONFIRM_VIA_ASKPASS;
+		from = pin->path;
+	}
+	snprintf(program, size, "%s", via == CONFIRM_VIA_PINENTRY && from ? from : "");
+	pthread_mutex_unlock(&a->policy_lock);
+	how->via = via;
+	how->program = program;
+}
+
+static int confirm(struct agent *a, const struct ks_identity *id, const struct agent_client *c,
                    const struct policy *pol, const struct route *rt, const char *user,
                    const char *dest_name, struct reason *why)
 {
 	const struct p11_token_desc *d = p11_token_describe(p11_key_token(id->key));
-	char text[1536], hops[600];
+	char text[1536], hops[600], program[4096];
+	struct confirm_prompt how;
 
 	describe_hops(pol, rt, hops, sizeof(hops));
 	snprintf(text, sizeof(text),
@@ -142,7 +168,9 @@ static int confirm(const struct ks_identity *id, const struct agent_client *c,
 	         "not verified", rt->dest ? " " : "", rt->dest ? rt->dest->fingerprint : "",
 	         user ? user : "not a login", hops, c->exe[0] ? c->exe : "unknown program",
 	         (long)c->pid);
-	return prompt_confirm(text, why);
+	confirm_prompt_for(a, id->src->pin, &how, program, sizeof(program));
+	/* The first hop holds the forwarded socket; later hops are only its word. */
+	return confirm_ask(&how, rt->nhops > 0 ? rt->hops[0]->fingerprint : NULL, text, why);
 }
 
 /* What a PIN prompt says the PIN is for: "sign with key "git" for git@gitlab.example.com". */
@@ -187,7 +215,7 @@ int agent_authorize_sign(struct agent *a, struct agent_client *c,
 	if (dec.action == POLICY_DENY) {
 		r = reason_set(why, ERR_DENIED, "%s (%s)", dec.reason, dec.where);
 	} else if ((dec.confirm || id->src->confirm) &&
-	           (r = confirm(id, c, pol, &rt, req.user, dec.dest_name, why)) != ERR_OK) {
+	           (r = confirm(a, id, c, pol, &rt, req.user, dec.dest_name, why)) != ERR_OK) {
 		reason_wrap(why, "confirmation for rule %s", dec.where);
 	} else {
 		r = ERR_OK;

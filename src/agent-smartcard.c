@@ -67,7 +67,7 @@ static int tokens_login(struct ks_source *src, const char *pin, struct reason *w
 static int add_provider(struct agent *a, const char *path, const char *pin,
                         const struct agent_constraints *c, struct reason *why)
 {
-	struct ks_pin_spec askpass = { PIN_SOURCE_ASKPASS, NULL, agent_pin_source, 0 };
+	struct ks_pin_spec askpass = { .kind = PIN_SOURCE_ASKPASS, .fn = agent_pin_source };
 	struct p11_pin_cache cache = { 0, 0, 0 };
 	struct dest_constraints *dest = NULL;
 	struct ks_source *src = NULL;

@@ -35,6 +35,7 @@ void agent_free(struct agent *a)
 	audit_close(&a->audit);
 	free(a->allowed_providers);
 	free(a->config_path);
+	free(a->confirm_program);
 	explicit_bzero(a->lock.hash, sizeof(a->lock.hash));
 }
 
@@ -73,24 +74,29 @@ struct policy *agent_policy(struct agent *a)
 static int apply_config(struct agent *a, const struct config *cfg, struct reason *why)
 {
 	struct policy *p = cfg->policy ? policy_ref(cfg->policy) : policy_builtin();
+	char *confirm_program = NULL;
 	struct policy *old;
 	int r;
 
-	if (p == NULL)
+	if (p == NULL || (cfg->confirm.program != NULL &&
+	                  (confirm_program = strdup(cfg->confirm.program)) == NULL)) {
+		policy_unref(p);
 		return reason_set(why, ERR_ALLOC, "out of memory");
-	if ((cfg->policy == NULL && (r = policy_resolve(p, why)) != ERR_OK) ||
-	    (r = audit_configure(&a->audit, &cfg->audit, why)) != ERR_OK) {
-		policy_unref(p);
-		return r;
 	}
-	if ((r = notice_configure(cfg->notify.after_ms, cfg->notify.command, why)) != ERR_OK) {
+	if ((cfg->policy == NULL && (r = policy_resolve(p, why)) != ERR_OK) ||
+	    (r = audit_configure(&a->audit, &cfg->audit, why)) != ERR_OK ||
+	    (r = notice_configure(cfg->notify.after_ms, cfg->notify.command, why)) != ERR_OK) {
 		policy_unref(p);
+		free(confirm_program);
 		return r;
 	}
 	prompt_set_timeout(cfg->prompt_timeout ? cfg->prompt_timeout : PROMPT_TIMEOUT_DEFAULT);
 	pthread_mutex_lock(&a->policy_lock);
 	old = a->policy;
 	a->policy = p;
+	a->confirm_via = cfg->confirm.via;
+	free(a->confirm_program);
+	a->confirm_program = confirm_program;
 	pthread_mutex_unlock(&a->policy_lock);
 	policy_unref(old);
 	log_info("policy in force: %s, %zu rule(s)%s", p->file, p->nrules,
@@ -129,7 +135,10 @@ int agent_refuse(struct agent_client *c, struct wbuf *reply, uint8_t type,
 
 static void serve_config_token(struct agent *a, const struct config_token *ct)
 {
-	struct ks_pin_spec pin = { ct->pin, ct->pin_path, agent_pin_source, 0 };
+	struct ks_pin_spec pin = {
+		.kind = ct->pin, .path = ct->pin_path, .fn = agent_pin_source,
+		.confirm = ct->confirm.via, .confirm_program = ct->confirm.program,
+	};
 	struct ks_source *src;
 	struct reason why;
 	int r;

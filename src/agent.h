@@ -40,6 +40,9 @@ struct agent {
 	pthread_mutex_t policy_lock;    /* guards the pointer; the policy itself is immutable */
 	struct policy *policy;
 	char *config_path;              /* re-read on reload; NULL: the built-in default */
+	/* The top-level confirm_prompt, under policy_lock; UNSET: each source's own default. */
+	enum confirm_via confirm_via;
+	char *confirm_program;
 	struct audit audit;
 	struct hotplug hotplug;
 };

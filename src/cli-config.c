@@ -24,7 +24,7 @@ int cli_load_config(const char *path, struct config *cfg)
 
 struct ks_source *cli_open_source(const char *name, const char *module, const char *uri)
 {
-	struct ks_pin_spec no_pin = { PIN_SOURCE_NONE, NULL, NULL, 0 };
+	struct ks_pin_spec no_pin = { .kind = PIN_SOURCE_NONE };
 	struct p11_pin_cache cache = { 0, 0, 0 };
 	struct ks_source *src;
 	struct reason why;

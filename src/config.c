@@ -23,12 +23,13 @@ const char config_builtin_default[] =
 	"    pin: askpass\n";
 
 static const char *const top_keys[] = {
-	"tokens", "policy", "audit", "prompt_timeout", "rescan_interval", "notify", NULL
+	"tokens", "policy", "audit", "prompt_timeout", "confirm_prompt", "rescan_interval",
+	"notify", NULL
 };
 static const char *const notify_keys[] = { "after", "command", NULL };
 static const char *const audit_keys[] = { "file", "syslog", NULL };
 static const char *const token_keys[] = {
-	"name", "module", "uri", "pin", "pin_cache", NULL
+	"name", "module", "uri", "pin", "pin_cache", "confirm_prompt", NULL
 };
 static const char *const cache_keys[] = { "idle", "max", "keep_on_removal", NULL };
 
@@ -93,6 +94,38 @@ static int parse_pin_cache(struct ywalk *w, yaml_node_t *n, struct p11_pin_cache
 	return ERR_OK;
 }
 
+/* "pinentry" or "pinentry:/absolute/path". */
+static int is_pinentry(const char *s)
+{
+	return strcmp(s, "pinentry") == 0 || (strncmp(s, "pinentry:", 9) == 0 && s[9] == '/');
+}
+
+static int dup_pinentry(struct ywalk *w, const char *s, char **program)
+{
+	if ((*program = strdup(s[8] ? s + 9 : PINENTRY_DEFAULT)) == NULL)
+		return reason_set(w->why, ERR_ALLOC, "out of memory");
+	return ERR_OK;
+}
+
+/* confirm_prompt: askpass | pinentry | pinentry:/absolute/path */
+static int parse_confirm(struct ywalk *w, yaml_node_t *n, struct config_confirm *c)
+{
+	const char *s;
+	int r;
+
+	if ((r = yw_string(w, n, "confirm_prompt", &s)) != ERR_OK)
+		return r;
+	if (strcmp(s, "askpass") == 0) {
+		c->via = CONFIRM_VIA_ASKPASS;
+		return ERR_OK;
+	}
+	if (!is_pinentry(s))
+		return yw_error(w, n, "expected askpass, pinentry or pinentry:/absolute/path for "
+		                "confirm_prompt, not \"%s\"", s);
+	c->via = CONFIRM_VIA_PINENTRY;
+	return dup_pinentry(w, s, &c->program);
+}
+
 static int parse_pin(struct ywalk *w, yaml_node_t *n, struct config_token *t)
 {
 	const char *s;
@@ -112,11 +145,9 @@ static int parse_pin(struct ywalk *w, yaml_node_t *n, struct config_token *t)
 		t->pin = PIN_SOURCE_FILE;
 		if ((t->pin_path = strdup(s + 5)) == NULL)
 			return reason_set(w->why, ERR_ALLOC, "out of memory");
-	} else if (strcmp(s, "pinentry") == 0 ||
-	           (strncmp(s, "pinentry:", 9) == 0 && s[9] == '/')) {
+	} else if (is_pinentry(s)) {
 		t->pin = PIN_SOURCE_PINENTRY;
-		if ((t->pin_path = strdup(s[8] ? s + 9 : PINENTRY_DEFAULT)) == NULL)
-			return reason_set(w->why, ERR_ALLOC, "out of memory");
+		return dup_pinentry(w, s, &t->pin_path);
 	} else {
 		return yw_error(w, n, "expected askpass, pinentry, pinentry:/absolute/path, none "
 		                "or file:/absolute/path for pin, not \"%s\"", s);
@@ -151,6 +182,9 @@ static int parse_token(struct ywalk *w, yaml_node_t *n, struct config_token *t, 
 	}
 	if ((v = yw_get(w, n, "pin_cache")) != NULL &&
 	    (r = parse_pin_cache(w, v, &t->cache)) != ERR_OK)
+		return r;
+	if ((v = yw_get(w, n, "confirm_prompt")) != NULL &&
+	    (r = parse_confirm(w, v, &t->confirm)) != ERR_OK)
 		return r;
 	return parse_pin(w, yw_get(w, n, "pin"), t);
 }
@@ -241,6 +275,9 @@ static int parse_sections(struct ywalk *w, yaml_node_t *root, struct config *cfg
 	if ((v = yw_get(w, root, "prompt_timeout")) != NULL &&
 	    (r = parse_duration(w, v, "prompt_timeout", 1, 3600, &cfg->prompt_timeout)) != ERR_OK)
 		return r;
+	if ((v = yw_get(w, root, "confirm_prompt")) != NULL &&
+	    (r = parse_confirm(w, v, &cfg->confirm)) != ERR_OK)
+		return r;
 	if ((v = yw_get(w, root, "rescan_interval")) != NULL &&
 	    (r = parse_duration(w, v, "rescan_interval", 1, 3600, &cfg->rescan_interval)) !=
 	    ERR_OK)
@@ -329,9 +366,11 @@ void config_free(struct config *cfg)
 		free(cfg->tokens[i].module);
 		free(cfg->tokens[i].uri);
 		free(cfg->tokens[i].pin_path);
+		free(cfg->tokens[i].confirm.program);
 	}
 	free(cfg->tokens);
 	free(cfg->notify.command);
+	free(cfg->confirm.program);
 	free(cfg->path);
 	free(cfg->audit.file);
 	policy_unref(cfg->policy);

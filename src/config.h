@@ -7,10 +7,17 @@
 
 #include <stddef.h>
 
+#include "confirm.h"
 #include "err.h"
 #include "p11.h"
 
 enum pin_source { PIN_SOURCE_ASKPASS, PIN_SOURCE_NONE, PIN_SOURCE_FILE, PIN_SOURCE_PINENTRY };
+
+/* A `confirm_prompt` setting. */
+struct config_confirm {
+	enum confirm_via via;   /* UNSET: not given */
+	char *program;          /* the pinentry program; NULL for askpass */
+};
 
 struct config_token {
 	char *name;
@@ -19,6 +26,7 @@ struct config_token {
 	enum pin_source pin;
 	char *pin_path;         /* the PIN file, or the pinentry program */
 	struct p11_pin_cache cache;     /* all zero: kept until removal, lock or logout */
+	struct config_confirm confirm;  /* this token's confirm_prompt; UNSET: not given */
 	unsigned line;
 };
 
@@ -36,6 +44,7 @@ struct config {
 	struct policy *policy;  /* NULL: no policy section, the built-in default applies */
 	struct config_audit audit;
 	unsigned prompt_timeout;        /* seconds a confirmation may wait; 0: the default */
+	struct config_confirm confirm;  /* the top-level confirm_prompt; UNSET: not given */
 	unsigned rescan_interval;       /* seconds between token rescans; 0: the default */
 	struct config_notify {
 		unsigned after_ms;      /* a signature this slow gets a notice */

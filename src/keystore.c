@@ -24,6 +24,7 @@ static void pin_spec_unref(struct ks_pin_spec *spec)
 	if (spec == NULL || --spec->refs > 0)
 		return;
 	free(spec->path);
+	free(spec->confirm_program);
 	free(spec);
 }
 
@@ -130,13 +131,16 @@ int ks_source_open(const char *name, const char *provider, const char *spec, con
 	*out = NULL;
 	if ((src = source_new(name, provider, uri)) == NULL ||
 	    (src->pin = calloc(1, sizeof(*src->pin))) == NULL ||
-	    (pin->path != NULL && (src->pin->path = strdup(pin->path)) == NULL)) {
+	    (pin->path != NULL && (src->pin->path = strdup(pin->path)) == NULL) ||
+	    (pin->confirm_program != NULL &&
+	     (src->pin->confirm_program = strdup(pin->confirm_program)) == NULL)) {
 		r = reason_set(why, ERR_ALLOC, "out of memory");
 		goto fail;
 	}
 	src->pin->refs = 1;
 	src->pin->kind = pin->kind;
 	src->pin->fn = pin->fn;
+	src->pin->confirm = pin->confirm;
 	src->cache = *cache;
 	if ((r = p11_module_load(spec, &src->module, why)) != ERR_OK)
 		goto fail;

@@ -29,11 +29,16 @@ struct ks_identity {
 	int removed;            /* by REMOVE_IDENTITY */
 };
 
-/* Shared by a source and the sources that replace it on hot-plug: tokens point to it. */
+/*
+ * How a source asks its user: for the PIN, and for confirmations. Shared by a source and
+ * the sources that replace it on hot-plug: tokens point to it.
+ */
 struct ks_pin_spec {
 	enum pin_source kind;
 	char *path;             /* the PIN file, or the pinentry program */
 	p11_pin_fn fn;          /* asks for the PIN as `kind` says; NULL: never asks */
+	enum confirm_via confirm;       /* the token's confirm_prompt; UNSET: not given */
+	char *confirm_program;          /* its pinentry program */
 	int refs;               /* under the keystore lock */
 };
 

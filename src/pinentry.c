@@ -1,7 +1,7 @@
 /*
- * The pinentry conversation: greeting, a few SET commands, GETPIN, BYE. The PIN arrives in
- * D lines, is decoded straight into the caller's buffer, and every line buffer that held
- * it is wiped.
+ * The pinentry conversation: greeting, a few SET commands, GETPIN or CONFIRM, BYE. The PIN
+ * arrives in D lines, is decoded straight into the caller's buffer, and every line buffer
+ * that held it is wiped.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +19,10 @@
 #include "deadline.h"
 #include "pinentry.h"
 
-/* gpg-error's GPG_ERR_CANCELED in the pinentry source: the user said no. */
+/* gpg-error codes pinentry answers with: the user said no, or let it time out. */
+#define ASSUAN_TIMEOUT 62
 #define ASSUAN_CANCELED 99
+#define ASSUAN_NOT_CONFIRMED 114
 
 struct conversation {
 	int fd;
@@ -77,11 +79,11 @@ static int await_reply(struct conversation *cv, struct assuan_reply *reply, char
 		                       data_len);
 		consume_line(cv, len);
 		if (r != ERR_OK)
-			return reason_set(why, ERR_PIN_NEEDED, "pinentry: malformed reply");
+			return reason_set(why, ERR_DENIED, "pinentry: malformed reply");
 		if (reply->kind == ASSUAN_OK || reply->kind == ASSUAN_ERR)
 			return ERR_OK;
 		if (reply->kind == ASSUAN_INQUIRE)
-			return reason_set(why, ERR_PIN_NEEDED, "pinentry: unexpected INQUIRE");
+			return reason_set(why, ERR_DENIED, "pinentry: unexpected INQUIRE");
 	}
 }
 
@@ -95,7 +97,7 @@ static int send_command(struct conversation *cv, const char *verb, const char *a
 		return reason_set(why, ERR_TOO_LARGE, "pinentry: %s text too long", verb);
 	n = snprintf(line, sizeof(line), "%s%s%s\n", verb, arg ? " " : "", arg ? escaped : "");
 	if (n < 0 || (size_t)n >= sizeof(line) || write(cv->fd, line, (size_t)n) != n)
-		return reason_set(why, ERR_PIN_NEEDED, "pinentry: could not send %s", verb);
+		return reason_set(why, ERR_DENIED, "pinentry: could not send %s", verb);
 	return ERR_OK;
 }
 
@@ -113,19 +115,20 @@ static int set_option(struct conversation *cv, const char *verb, const char *arg
 	return await_reply(cv, &reply, none, sizeof(none), &none_len, why);
 }
 
-static int converse(struct conversation *cv, const char *description, unsigned timeout,
-                    char *pin, size_t size, struct reason *why)
+/* Greeting, terminal, timeout, title and text: what a PIN and a confirmation dialog share. */
+static int open_dialog(struct conversation *cv, const char *description, unsigned timeout,
+                       struct reason *why)
 {
 	const char *tty = getenv("GPG_TTY"), *term = getenv("TERM");
 	struct assuan_reply reply;
 	char none[1], num[32], opt[512];
-	size_t none_len = 0, pin_len = 0;
+	size_t none_len = 0;
 	int r;
 
 	if ((r = await_reply(cv, &reply, none, sizeof(none), &none_len, why)) != ERR_OK)
 		return r;
 	if (reply.kind != ASSUAN_OK)
-		return reason_set(why, ERR_PIN_NEEDED, "pinentry refused to start");
+		return reason_set(why, ERR_DENIED, "pinentry refused to start");
 	snprintf(num, sizeof(num), "%u", timeout);
 	if (tty != NULL) {
 		snprintf(opt, sizeof(opt), "ttyname=%s", tty);
@@ -136,11 +139,27 @@ static int converse(struct conversation *cv, const char *description, unsigned t
 			return r;
 	}
 	if ((r = set_option(cv, "SETTIMEOUT", num, why)) != ERR_OK ||
-	    (r = set_option(cv, "SETTITLE", "p11guard", why)) != ERR_OK ||
-	    (r = set_option(cv, "SETDESC", description, why)) != ERR_OK ||
-	    (r = set_option(cv, "SETPROMPT", "PIN:", why)) != ERR_OK ||
+	    (r = set_option(cv, "SETTITLE", "p11guard", why)) != ERR_OK)
+		return r;
+	return set_option(cv, "SETDESC", description, why);
+}
+
+struct pin_request {
+	char *pin;
+	size_t size;
+};
+
+static int ask_pin(struct conversation *cv, void *ctx, unsigned timeout, struct reason *why)
+{
+	struct pin_request *req = ctx;
+	struct assuan_reply reply;
+	size_t pin_len = 0;
+	int r;
+
+	(void)timeout;
+	if ((r = set_option(cv, "SETPROMPT", "PIN:", why)) != ERR_OK ||
 	    (r = send_command(cv, "GETPIN", NULL, why)) != ERR_OK ||
-	    (r = await_reply(cv, &reply, pin, size, &pin_len, why)) != ERR_OK)
+	    (r = await_reply(cv, &reply, req->pin, req->size, &pin_len, why)) != ERR_OK)
 		return r;
 	if (reply.kind == ASSUAN_ERR && (reply.code & 0xffff) == ASSUAN_CANCELED)
 		return reason_set(why, ERR_PIN_NEEDED, "PIN entry was cancelled");
@@ -149,18 +168,48 @@ static int converse(struct conversation *cv, const char *description, unsigned t
 		                  reply.code);
 	if (pin_len == 0)
 		return reason_set(why, ERR_PIN_NEEDED, "an empty PIN was entered");
-	(void)!write(cv->fd, "BYE\n", 4);
 	return ERR_OK;
 }
 
-int pinentry_get_pin(const char *program, const char *description, unsigned timeout,
-                     char *pin, size_t size, struct reason *why)
+static int ask_confirm(struct conversation *cv, void *ctx, unsigned timeout,
+                       struct reason *why)
+{
+	struct assuan_reply reply;
+	char none[1];
+	size_t none_len = 0;
+	int r;
+
+	(void)ctx;
+	if ((r = set_option(cv, "SETOK", "_Allow", why)) != ERR_OK ||
+	    (r = set_option(cv, "SETCANCEL", "_Deny", why)) != ERR_OK ||
+	    (r = send_command(cv, "CONFIRM", NULL, why)) != ERR_OK ||
+	    (r = await_reply(cv, &reply, none, sizeof(none), &none_len, why)) != ERR_OK)
+		return r;
+	if (reply.kind == ASSUAN_OK)
+		return ERR_OK;
+	switch (reply.code & 0xffff) {
+	case ASSUAN_CANCELED:
+	case ASSUAN_NOT_CONFIRMED:
+		return reason_set(why, ERR_DENIED, "Deny was chosen in pinentry");
+	case ASSUAN_TIMEOUT:
+		return reason_set(why, ERR_DENIED, "no answer in pinentry within %u s", timeout);
+	default:
+		return reason_set(why, ERR_DENIED, "pinentry error %lu", reply.code);
+	}
+}
+
+/* Runs `program`, opens a dialog showing `description`, and lets `ask` finish it. */
+static int run_dialog(const char *program, const char *description, unsigned timeout,
+                      int (*ask)(struct conversation *, void *, unsigned, struct reason *),
+                      void *ctx, struct reason *why)
 {
 	struct conversation cv;
 	int sv[2], r, status;
 	pid_t pid;
 
-	pin[0] = '\0';
+	if (access(program, X_OK) != 0)
+		return reason_set(why, ERR_SYSTEM, "%s: cannot run the pinentry program: %s",
+		                  program, strerror(errno));
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		return reason_set(why, ERR_SYSTEM, "socketpair: %s", strerror(errno));
 	if ((pid = fork()) == 0) {
@@ -177,16 +226,38 @@ int pinentry_get_pin(const char *program, const char *description, unsigned time
 	memset(&cv, 0, sizeof(cv));
 	cv.fd = sv[0];
 	deadline_in(&cv.deadline, ((long)timeout + 1) * 1000);  /* pinentry's own comes first */
-	r = converse(&cv, description, timeout, pin, size, why);
+	if ((r = open_dialog(&cv, description, timeout, why)) == ERR_OK &&
+	    (r = ask(&cv, ctx, timeout, why)) == ERR_OK)
+		(void)!write(cv.fd, "BYE\n", 4);
 	close(cv.fd);
 	explicit_bzero(cv.line, sizeof(cv.line));
-	if (r != ERR_OK) {
-		explicit_bzero(pin, size);
+	if (r != ERR_OK)
 		kill(pid, SIGTERM);
-	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (r != ERR_OK && strstr(why->text, "pinentry") != NULL)
 		reason_wrap(why, "%s", program);
 	return r;
+}
+
+int pinentry_get_pin(const char *program, const char *description, unsigned timeout,
+                     char *pin, size_t size, struct reason *why)
+{
+	struct pin_request req = { pin, size };
+	int r;
+
+	pin[0] = '\0';
+	if ((r = run_dialog(program, description, timeout, ask_pin, &req, why)) == ERR_OK)
+		return ERR_OK;
+	explicit_bzero(pin, size);
+	/* A PIN that could not be asked for is a missing PIN, whatever the cause. */
+	if (r == ERR_SYSTEM || r == ERR_DENIED)
+		why->code = r = ERR_PIN_NEEDED;
+	return r;
+}
+
+int pinentry_confirm(const char *program, const char *description, unsigned timeout,
+                     struct reason *why)
+{
+	return run_dialog(program, description, timeout, ask_confirm, NULL, why);
 }

@@ -1,4 +1,4 @@
-/* Asking for a PIN through a pinentry program (pinentry-curses, -gnome3, -qt) over Assuan. */
+/* Asking for a PIN or a yes/no through a pinentry program (pinentry-curses, -gnome3, -qt). */
 #ifndef P11G_PINENTRY_H
 #define P11G_PINENTRY_H
 
@@ -16,5 +16,13 @@
 int pinentry_get_pin(const char *program, const char *description, unsigned timeout,
                      char *pin, size_t size, struct reason *why)
 	__attribute__((warn_unused_result));
+
+/*
+ * Asks `program` to confirm (Assuan CONFIRM, Allow/Deny) with `description` shown. ERR_OK
+ * only when Allow was chosen; Deny, a timeout or a pinentry that went away is ERR_DENIED;
+ * a program that cannot run is ERR_SYSTEM (nobody was asked).
+ */
+int pinentry_confirm(const char *program, const char *description, unsigned timeout,
+                     struct reason *why) __attribute__((warn_unused_result));
 
 #endif

@@ -49,10 +49,16 @@ use_p11wrap() {
 	mkdir -p "$T/state"
 }
 
-# An askpass that prints $1 and counts its calls in $T/askpass.count.
+# An askpass that prints $1 for PINs and counts them in $T/askpass.count. Confirmations
+# (SSH_ASKPASS_PROMPT=confirm) get an explicit "yes" and are counted in $T/confirm.count.
 make_askpass() {
 	cat > "$T/askpass" <<ASK
 #!/bin/sh
+if [ "\${SSH_ASKPASS_PROMPT:-}" = confirm ]; then
+	echo x >> "$T/confirm.count"
+	echo yes
+	exit 0
+fi
 echo x >> "$T/askpass.count"
 printf '%s\n' "$1"
 ASK

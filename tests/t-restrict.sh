@@ -37,9 +37,12 @@ ssh-add -e "$module" || fail "ssh-add -e"
 ssh-add -H "$T/known_hosts" -h "$b" -h "$b>$a" -s "$module" || fail "ssh-add -h B -h B>A"
 ssh_run "$B_PORT" "$T/k0" -A root@127.0.0.1 ssh-add -l > "$T/list-b.out" 2>&1
 grep -q SHA256 "$T/list-b.out" || fail "key usable beyond B not listed on B"
+rm -f "$T/confirm.count"
 ssh_run "$B_PORT" "$T/k0" -A root@127.0.0.1 "$(inner_ssh "$A_PORT" "$T/pub/p256.pub")" ||
 	fail "B>A constraint: login from B to A"
 [ "$(accepted A)" -eq 2 ] || fail "A did not accept the forwarded login"
+# The built-in policy confirms forwarded use; the test askpass answered "yes".
+[ "$(wc -l < "$T/confirm.count")" -eq 1 ] || fail "the forwarded login was not confirmed once"
 ssh_run "$A_PORT" "$T/pub/p256.pub" root@127.0.0.1 true 2>/dev/null &&
 	fail "direct login to A allowed by a B>A constraint"
 ok "-h B -h B>A: listed on B, logs in from B to A, and not directly to A"

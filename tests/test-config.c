@@ -2,6 +2,7 @@
 #include "check.h"
 #include "config.h"
 #include "notice.h"
+#include "pinentry.h"
 
 static int load(const char *text, struct config *cfg, struct reason *why)
 {
@@ -39,7 +40,33 @@ static void test_valid(void)
 	CHECK(load(config_builtin_default, &cfg, &why) == ERR_OK, "built-in default parses");
 	config_free(&cfg);
 	CHECK(load("tokens: []\n", &cfg, &why) == ERR_OK && cfg.ntokens == 0, "no tokens");
+	CHECK(cfg.confirm.via == CONFIRM_VIA_UNSET, "confirm_prompt unset by default");
 	config_free(&cfg);
+}
+
+static void test_confirm_prompt(void)
+{
+	struct config cfg;
+	struct reason why;
+
+	CHECK(load("confirm_prompt: pinentry\ntokens:\n  - module: a\n"
+	           "    confirm_prompt: askpass\n  - module: b\n"
+	           "    confirm_prompt: pinentry:/opt/pinentry-tty\n", &cfg, &why) == ERR_OK,
+	      "confirm_prompt: %s", why.text);
+	CHECK(cfg.confirm.via == CONFIRM_VIA_PINENTRY &&
+	      strcmp(cfg.confirm.program, PINENTRY_DEFAULT) == 0, "top level: the default pinentry");
+	CHECK(cfg.tokens[0].confirm.via == CONFIRM_VIA_ASKPASS &&
+	      cfg.tokens[0].confirm.program == NULL, "token override: askpass");
+	CHECK(cfg.tokens[1].confirm.via == CONFIRM_VIA_PINENTRY &&
+	      strcmp(cfg.tokens[1].confirm.program, "/opt/pinentry-tty") == 0,
+	      "token override: a pinentry path");
+	config_free(&cfg);
+	expect_error("confirm_prompt: yes\n", "t.yaml:1:17:",
+	             "expected askpass, pinentry or pinentry:/absolute/path for confirm_prompt");
+	expect_error("confirm_prompt: pinentry:relative\n", "t.yaml:1:17:", "not \"pinentry:relative\"");
+	expect_error("confirm_prompt: [askpass]\n", "t.yaml:1:17:", "expected a string");
+	expect_error("tokens:\n  - module: a\n    confirm_prompt: file:/x\n", "t.yaml:3:21:",
+	             "for confirm_prompt");
 }
 
 static void test_malformed(void)
@@ -119,6 +146,7 @@ int main(void)
 {
 	test_valid();
 	test_malformed();
+	test_confirm_prompt();
 	test_lifecycle();
 	test_too_many();
 	CHECK_DONE();
