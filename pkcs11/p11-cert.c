@@ -24,25 +24,21 @@ static int bn_param(EVP_PKEY *pkey, const char *name, uint8_t **out, size_t *len
 	return r;
 }
 
-static int ec_curve(EVP_PKEY *pkey, enum p11_curve *curve)
+static int ec_curve(EVP_PKEY *pkey, enum key_curve *curve)
 {
+	const struct keytype *kt;
 	char group[64];
 
 	if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
 	                                   sizeof(group), NULL) != 1)
 		return ERR_FORMAT;
-	if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0)
-		*curve = P11_CURVE_P256;
-	else if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0)
-		*curve = P11_CURVE_P384;
-	else if (strcmp(group, "secp521r1") == 0 || strcmp(group, "P-521") == 0)
-		*curve = P11_CURVE_P521;
-	else
+	if ((kt = keytype_by_group(group)) == NULL || kt->alg != KEY_ECDSA)
 		return ERR_UNSUPPORTED;
+	*curve = kt->curve;
 	return ERR_OK;
 }
 
-static int pubkey_from_evp(EVP_PKEY *pkey, struct p11_pubkey *pub)
+static int pubkey_from_evp(EVP_PKEY *pkey, struct key_material *pub)
 {
 	uint8_t point[160];
 	size_t n = 0;
@@ -50,13 +46,13 @@ static int pubkey_from_evp(EVP_PKEY *pkey, struct p11_pubkey *pub)
 
 	switch (EVP_PKEY_get_base_id(pkey)) {
 	case EVP_PKEY_RSA:
-		pub->type = P11_KEY_RSA;
+		pub->alg = KEY_RSA;
 		if ((r = bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &pub->modulus,
 		                  &pub->modulus_len)) != ERR_OK)
 			return r;
 		return bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &pub->exponent, &pub->exponent_len);
 	case EVP_PKEY_EC:
-		pub->type = P11_KEY_ECDSA;
+		pub->alg = KEY_ECDSA;
 		if ((r = ec_curve(pkey, &pub->curve)) != ERR_OK)
 			return r;
 		if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
@@ -64,7 +60,7 @@ static int pubkey_from_evp(EVP_PKEY *pkey, struct p11_pubkey *pub)
 			return ERR_FORMAT;
 		break;
 	case EVP_PKEY_ED25519:
-		pub->type = P11_KEY_ED25519;
+		pub->alg = KEY_ED25519;
 		n = 32;
 		if (EVP_PKEY_get_raw_public_key(pkey, point, &n) != 1 || n != 32)
 			return ERR_FORMAT;
@@ -73,11 +69,11 @@ static int pubkey_from_evp(EVP_PKEY *pkey, struct p11_pubkey *pub)
 		return ERR_UNSUPPORTED;
 	}
 	/* Re-check the point exactly as a token attribute would be checked. */
-	return p11_decode_ec_point(point, n, pub->type, pub->curve, &pub->point,
+	return p11_decode_ec_point(point, n, pub->alg, pub->curve, &pub->point,
 	                           &pub->point_len);
 }
 
-int p11_pubkey_from_cert(const uint8_t *der, size_t len, struct p11_pubkey *pub)
+int p11_pubkey_from_cert(const uint8_t *der, size_t len, struct key_material *pub)
 {
 	const unsigned char *p = der;
 	X509 *cert = d2i_X509(NULL, &p, (long)len);
@@ -89,6 +85,6 @@ int p11_pubkey_from_cert(const uint8_t *der, size_t len, struct p11_pubkey *pub)
 		r = pubkey_from_evp(pkey, pub);
 	X509_free(cert);
 	if (r != ERR_OK)
-		p11_pubkey_clear(pub);
+		key_material_clear(pub);
 	return r;
 }

@@ -11,24 +11,12 @@
 
 #include "p11-internal.h"
 
-static const struct {
-	const char *oid;
-	enum p11_keytype type;
-	enum p11_curve curve;
-} known_curves[] = {
-	{ "1.2.840.10045.3.1.7", P11_KEY_ECDSA, P11_CURVE_P256 },
-	{ "1.3.132.0.34", P11_KEY_ECDSA, P11_CURVE_P384 },
-	{ "1.3.132.0.35", P11_KEY_ECDSA, P11_CURVE_P521 },
-	{ "1.3.101.112", P11_KEY_ED25519, P11_CURVE_NONE },
-	/* GnuPG's Ed25519 OID, used by some older tokens. */
-	{ "1.3.6.1.4.1.11591.15.1", P11_KEY_ED25519, P11_CURVE_NONE },
-};
-
-static int decode_curve_oid(const uint8_t *der, size_t len, enum p11_keytype *type,
-                            enum p11_curve *curve)
+static int decode_curve_oid(const uint8_t *der, size_t len, enum key_alg *type,
+                            enum key_curve *curve)
 {
 	const unsigned char *p = der;
 	ASN1_OBJECT *obj = d2i_ASN1_OBJECT(NULL, &p, (long)len);
+	const struct keytype *kt;
 	char text[64];
 	int r = ERR_UNSUPPORTED;
 
@@ -38,21 +26,17 @@ static int decode_curve_oid(const uint8_t *der, size_t len, enum p11_keytype *ty
 		ASN1_OBJECT_free(obj);
 		return ERR_FORMAT;
 	}
-	if (OBJ_obj2txt(text, sizeof(text), obj, 1) > 0) {
-		for (size_t i = 0; i < sizeof(known_curves) / sizeof(known_curves[0]); i++) {
-			if (strcmp(text, known_curves[i].oid) == 0) {
-				*type = known_curves[i].type;
-				*curve = known_curves[i].curve;
-				r = ERR_OK;
-			}
-		}
+	if (OBJ_obj2txt(text, sizeof(text), obj, 1) > 0 && (kt = keytype_by_oid(text)) != NULL) {
+		*type = kt->alg;
+		*curve = kt->curve;
+		r = ERR_OK;
 	}
 	ASN1_OBJECT_free(obj);
 	return r;
 }
 
-static int decode_curve_name(const uint8_t *der, size_t len, enum p11_keytype *type,
-                             enum p11_curve *curve)
+static int decode_curve_name(const uint8_t *der, size_t len, enum key_alg *type,
+                             enum key_curve *curve)
 {
 	const unsigned char *p = der;
 	ASN1_PRINTABLESTRING *s = d2i_ASN1_PRINTABLESTRING(NULL, &p, (long)len);
@@ -62,8 +46,8 @@ static int decode_curve_name(const uint8_t *der, size_t len, enum p11_keytype *t
 		return ERR_FORMAT;
 	if (p == der + len && ASN1_STRING_length(s) == 12 &&
 	    memcmp(ASN1_STRING_get0_data(s), "edwards25519", 12) == 0) {
-		*type = P11_KEY_ED25519;
-		*curve = P11_CURVE_NONE;
+		*type = KEY_ED25519;
+		*curve = CURVE_NONE;
 		r = ERR_OK;
 	} else if (p != der + len) {
 		r = ERR_FORMAT;
@@ -72,8 +56,8 @@ static int decode_curve_name(const uint8_t *der, size_t len, enum p11_keytype *t
 	return r;
 }
 
-int p11_decode_ec_params(const uint8_t *der, size_t len, enum p11_keytype *type,
-                         enum p11_curve *curve)
+int p11_decode_ec_params(const uint8_t *der, size_t len, enum key_alg *type,
+                         enum key_curve *curve)
 {
 	if (der == NULL || len < 2 || len > 256)
 		return ERR_FORMAT;
@@ -85,27 +69,22 @@ int p11_decode_ec_params(const uint8_t *der, size_t len, enum p11_keytype *type,
 	return ERR_UNSUPPORTED;
 }
 
-static size_t expected_point_len(enum p11_keytype type, enum p11_curve curve)
+static size_t expected_point_len(enum key_alg type, enum key_curve curve)
 {
-	if (type == P11_KEY_ED25519)
-		return 32;
-	switch (curve) {
-	case P11_CURVE_P256: return 65;
-	case P11_CURVE_P384: return 97;
-	case P11_CURVE_P521: return 133;
-	default: return 0;
-	}
+	const struct keytype *kt = keytype_of(type, curve);
+
+	return kt != NULL ? kt->point_len : 0;
 }
 
-static int point_ok(const uint8_t *p, size_t n, enum p11_keytype type, size_t want)
+static int point_ok(const uint8_t *p, size_t n, enum key_alg type, size_t want)
 {
 	if (n != want)
 		return 0;
-	return type == P11_KEY_ED25519 || p[0] == 0x04;  /* uncompressed only */
+	return type == KEY_ED25519 || p[0] == 0x04;  /* uncompressed only */
 }
 
-int p11_decode_ec_point(const uint8_t *der, size_t len, enum p11_keytype type,
-                        enum p11_curve curve, uint8_t **point, size_t *point_len)
+int p11_decode_ec_point(const uint8_t *der, size_t len, enum key_alg type,
+                        enum key_curve curve, uint8_t **point, size_t *point_len)
 {
 	size_t want = expected_point_len(type, curve);
 	const unsigned char *p = der;
@@ -132,30 +111,4 @@ int p11_decode_ec_point(const uint8_t *der, size_t len, enum p11_keytype type,
 	*point_len = n;
 	ASN1_OCTET_STRING_free(os);
 	return ERR_OK;
-}
-
-unsigned p11_pubkey_bits(const struct p11_pubkey *pub)
-{
-	size_t n = pub->modulus_len;
-	const uint8_t *m = pub->modulus;
-	unsigned bits;
-
-	switch (pub->type) {
-	case P11_KEY_RSA:
-		while (n > 0 && *m == 0) {
-			m++;
-			n--;
-		}
-		if (n == 0)
-			return 0;
-		bits = (unsigned)(n - 1) * 8;
-		for (uint8_t top = m[0]; top != 0; top >>= 1)
-			bits++;
-		return bits;
-	case P11_KEY_ECDSA:
-		return pub->curve == P11_CURVE_P256 ? 256 : pub->curve == P11_CURVE_P384 ? 384 : 521;
-	case P11_KEY_ED25519:
-		return 256;
-	}
-	return 0;
 }

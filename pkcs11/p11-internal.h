@@ -52,7 +52,7 @@ struct p11_token {
 
 struct p11_key {
 	struct p11_token *token;
-	struct p11_pubkey pub;
+	struct key_material pub;
 	CK_KEY_TYPE key_type;
 	uint8_t *id;
 	size_t id_len;
@@ -112,9 +112,8 @@ void p11_pin_free(struct p11_pin *p);
 /* Key discovery on a token. */
 int p11_keys_load(struct p11_token *t, CK_SESSION_HANDLE s, const char *uri, struct reason *why);
 void p11_key_free(struct p11_key *k);
-void p11_pubkey_clear(struct p11_pubkey *pub);
 /* Public key material from a DER X.509 certificate. */
-int p11_pubkey_from_cert(const uint8_t *der, size_t len, struct p11_pubkey *pub);
+int p11_pubkey_from_cert(const uint8_t *der, size_t len, struct key_material *pub);
 
 /* Trims PKCS#11 blank-padded fixed-width strings into C strings. */
 void p11_copy_padded(char *dst, size_t dst_size, const unsigned char *src, size_t src_len);

@@ -68,16 +68,8 @@ static int find_objects(struct p11_token *t, CK_SESSION_HANDLE s, CK_ATTRIBUTE *
 	return rv == CKR_OK ? ERR_OK : p11_fail(why, t, "C_FindObjects", rv);
 }
 
-void p11_pubkey_clear(struct p11_pubkey *pub)
-{
-	free(pub->modulus);
-	free(pub->exponent);
-	free(pub->point);
-	memset(pub, 0, sizeof(*pub));
-}
-
 static int pubkey_from_object(struct p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
-                              CK_KEY_TYPE kt, struct p11_pubkey *pub)
+                              CK_KEY_TYPE kt, struct key_material *pub)
 {
 	uint8_t *params = NULL, *point = NULL;
 	size_t params_len, point_len;
@@ -85,7 +77,7 @@ static int pubkey_from_object(struct p11_token *t, CK_SESSION_HANDLE s, CK_OBJEC
 
 	memset(pub, 0, sizeof(*pub));
 	if (kt == CKK_RSA) {
-		pub->type = P11_KEY_RSA;
+		pub->alg = KEY_RSA;
 		if ((r = attr_get(t, s, obj, CKA_MODULUS, &pub->modulus, &pub->modulus_len)) ||
 		    (r = attr_get(t, s, obj, CKA_PUBLIC_EXPONENT, &pub->exponent,
 		                  &pub->exponent_len)))
@@ -97,15 +89,15 @@ static int pubkey_from_object(struct p11_token *t, CK_SESSION_HANDLE s, CK_OBJEC
 		return ERR_UNSUPPORTED;
 	if ((r = attr_get(t, s, obj, CKA_EC_PARAMS, &params, &params_len)) ||
 	    (r = attr_get(t, s, obj, CKA_EC_POINT, &point, &point_len)) ||
-	    (r = p11_decode_ec_params(params, params_len, &pub->type, &pub->curve)) ||
-	    (r = p11_decode_ec_point(point, point_len, pub->type, pub->curve, &pub->point,
+	    (r = p11_decode_ec_params(params, params_len, &pub->alg, &pub->curve)) ||
+	    (r = p11_decode_ec_point(point, point_len, pub->alg, pub->curve, &pub->point,
 	                             &pub->point_len)))
 		goto out;
 out:
 	free(params);
 	free(point);
 	if (r != ERR_OK)
-		p11_pubkey_clear(pub);
+		key_material_clear(pub);
 	return r;
 }
 
@@ -131,14 +123,14 @@ void p11_key_free(struct p11_key *k)
 {
 	if (k == NULL)
 		return;
-	p11_pubkey_clear(&k->pub);
+	key_material_clear(&k->pub);
 	free(k->id);
 	free(k->label);
 	free(k);
 }
 
 /* Takes ownership of `pub`, `id` and `label` whatever happens. */
-static int key_add(struct p11_token *t, CK_KEY_TYPE kt, struct p11_pubkey *pub, uint8_t *id,
+static int key_add(struct p11_token *t, CK_KEY_TYPE kt, struct key_material *pub, uint8_t *id,
                    size_t id_len, char *label)
 {
 	struct p11_key *k = calloc(1, sizeof(*k)), **keys;
@@ -146,7 +138,7 @@ static int key_add(struct p11_token *t, CK_KEY_TYPE kt, struct p11_pubkey *pub, 
 	keys = k ? realloc(t->keys, (t->nkeys + 1) * sizeof(*keys)) : NULL;
 	if (keys == NULL) {
 		free(k);
-		p11_pubkey_clear(pub);
+		key_material_clear(pub);
 		free(id);
 		free(label);
 		return ERR_ALLOC;
@@ -169,7 +161,7 @@ static int key_from_object(struct p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_H
 {
 	uint8_t *id = NULL, *label = NULL, *value = NULL;
 	size_t id_len, label_len, value_len;
-	struct p11_pubkey pub;
+	struct key_material pub;
 	CK_ULONG kt = CKK_RSA;
 	int r;
 
@@ -190,8 +182,8 @@ static int key_from_object(struct p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_H
 		if (attr_get(t, s, obj, CKA_VALUE, &value, &value_len) != ERR_OK ||
 		    p11_pubkey_from_cert(value, value_len, &pub) != ERR_OK)
 			goto skip;
-		kt = pub.type == P11_KEY_RSA ? CKK_RSA :
-		     pub.type == P11_KEY_ECDSA ? CKK_EC : CKK_EC_EDWARDS;
+		kt = pub.alg == KEY_RSA ? CKK_RSA :
+		     pub.alg == KEY_ECDSA ? CKK_EC : CKK_EC_EDWARDS;
 	}
 	free(value);
 	r = key_add(t, kt, &pub, id, id_len, (char *)label);

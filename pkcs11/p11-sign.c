@@ -25,39 +25,39 @@ static const uint8_t prefix_sha512[] = {
 
 struct sign_plan {
 	CK_MECHANISM_TYPE mech;
-	enum p11_keytype key_type;
+	enum key_alg key_type;
 	const EVP_MD *md;               /* NULL: the token gets the message itself */
 	const uint8_t *prefix;
 	size_t prefix_len;
 };
 
-static int plan_for(enum p11_sigalg alg, struct sign_plan *p)
+static int plan_for(enum sig_alg alg, struct sign_plan *p)
 {
 	memset(p, 0, sizeof(*p));
 	switch (alg) {
-	case P11_SIG_RSA_SHA1:
-		*p = (struct sign_plan){ CKM_RSA_PKCS, P11_KEY_RSA, EVP_sha1(), prefix_sha1,
+	case SIG_RSA_SHA1:
+		*p = (struct sign_plan){ CKM_RSA_PKCS, KEY_RSA, EVP_sha1(), prefix_sha1,
 		                         sizeof(prefix_sha1) };
 		return ERR_OK;
-	case P11_SIG_RSA_SHA256:
-		*p = (struct sign_plan){ CKM_RSA_PKCS, P11_KEY_RSA, EVP_sha256(), prefix_sha256,
+	case SIG_RSA_SHA256:
+		*p = (struct sign_plan){ CKM_RSA_PKCS, KEY_RSA, EVP_sha256(), prefix_sha256,
 		                         sizeof(prefix_sha256) };
 		return ERR_OK;
-	case P11_SIG_RSA_SHA512:
-		*p = (struct sign_plan){ CKM_RSA_PKCS, P11_KEY_RSA, EVP_sha512(), prefix_sha512,
+	case SIG_RSA_SHA512:
+		*p = (struct sign_plan){ CKM_RSA_PKCS, KEY_RSA, EVP_sha512(), prefix_sha512,
 		                         sizeof(prefix_sha512) };
 		return ERR_OK;
-	case P11_SIG_ECDSA_SHA256:
-		*p = (struct sign_plan){ CKM_ECDSA, P11_KEY_ECDSA, EVP_sha256(), NULL, 0 };
+	case SIG_ECDSA_SHA256:
+		*p = (struct sign_plan){ CKM_ECDSA, KEY_ECDSA, EVP_sha256(), NULL, 0 };
 		return ERR_OK;
-	case P11_SIG_ECDSA_SHA384:
-		*p = (struct sign_plan){ CKM_ECDSA, P11_KEY_ECDSA, EVP_sha384(), NULL, 0 };
+	case SIG_ECDSA_SHA384:
+		*p = (struct sign_plan){ CKM_ECDSA, KEY_ECDSA, EVP_sha384(), NULL, 0 };
 		return ERR_OK;
-	case P11_SIG_ECDSA_SHA512:
-		*p = (struct sign_plan){ CKM_ECDSA, P11_KEY_ECDSA, EVP_sha512(), NULL, 0 };
+	case SIG_ECDSA_SHA512:
+		*p = (struct sign_plan){ CKM_ECDSA, KEY_ECDSA, EVP_sha512(), NULL, 0 };
 		return ERR_OK;
-	case P11_SIG_ED25519:
-		*p = (struct sign_plan){ CKM_EDDSA, P11_KEY_ED25519, NULL, NULL, 0 };
+	case SIG_ED25519:
+		*p = (struct sign_plan){ CKM_EDDSA, KEY_ED25519, NULL, NULL, 0 };
 		return ERR_OK;
 	}
 	return ERR_UNSUPPORTED;
@@ -87,10 +87,10 @@ static int sign_input(const struct sign_plan *p, const uint8_t *data, size_t len
 
 static size_t expected_sig_len(const struct p11_key *k)
 {
-	switch (k->pub.type) {
-	case P11_KEY_RSA: return (p11_pubkey_bits(&k->pub) + 7) / 8;
-	case P11_KEY_ECDSA: return 2 * ((p11_pubkey_bits(&k->pub) + 7) / 8);
-	case P11_KEY_ED25519: return 64;
+	switch (k->pub.alg) {
+	case KEY_RSA: return (key_material_bits(&k->pub) + 7) / 8;
+	case KEY_ECDSA: return 2 * ((key_material_bits(&k->pub) + 7) / 8);
+	case KEY_ED25519: return 64;
 	}
 	return 0;
 }
@@ -228,7 +228,7 @@ static int gone_mid_way(struct p11_token *t, int r)
 	return presence;
 }
 
-int p11_key_sign(const struct p11_key *key, enum p11_sigalg alg, const uint8_t *data,
+int p11_key_sign(const struct p11_key *key, enum sig_alg alg, const uint8_t *data,
                  size_t len, const char *purpose, uint8_t *sig, size_t *sig_len,
                  struct reason *why)
 {
@@ -239,7 +239,7 @@ int p11_key_sign(const struct p11_key *key, enum p11_sigalg alg, const uint8_t *
 	size_t in_len;
 	int r, retry, gone;
 
-	if (plan_for(alg, &plan) != ERR_OK || plan.key_type != k->pub.type)
+	if (plan_for(alg, &plan) != ERR_OK || plan.key_type != k->pub.alg)
 		return reason_set(why, ERR_UNSUPPORTED, "signature algorithm does not fit key %s",
 		                  k->label);
 	if ((r = sign_input(&plan, data, len, buf, sizeof(buf), &in, &in_len)) != ERR_OK) {

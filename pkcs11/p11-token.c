@@ -181,7 +181,7 @@ const struct p11_key *p11_token_key(const struct p11_token *t, size_t i)
 	return i < t->nkeys ? t->keys[i] : NULL;
 }
 
-const struct p11_pubkey *p11_key_public(const struct p11_key *k)
+const struct key_material *p11_key_public(const struct p11_key *k)
 {
 	return &k->pub;
 }

@@ -10,33 +10,13 @@
 #include <time.h>
 
 #include "err.h"
+#include "keytype.h"
 
 #define P11_WUR __attribute__((warn_unused_result))
 
 struct p11_module;
 struct p11_token;
 struct p11_key;
-
-enum p11_keytype { P11_KEY_RSA, P11_KEY_ECDSA, P11_KEY_ED25519 };
-
-enum p11_curve { P11_CURVE_NONE, P11_CURVE_P256, P11_CURVE_P384, P11_CURVE_P521 };
-
-/* Public key material exactly as the token holds it (big-endian magnitudes, raw points). */
-struct p11_pubkey {
-	enum p11_keytype type;
-	enum p11_curve curve;           /* ECDSA only */
-	uint8_t *modulus, *exponent;    /* RSA */
-	size_t modulus_len, exponent_len;
-	uint8_t *point;                 /* ECDSA: uncompressed point; Ed25519: 32 bytes */
-	size_t point_len;
-};
-
-/* What the signature must be; the token layer picks the mechanism and hashes as needed. */
-enum p11_sigalg {
-	P11_SIG_RSA_SHA1, P11_SIG_RSA_SHA256, P11_SIG_RSA_SHA512,
-	P11_SIG_ECDSA_SHA256, P11_SIG_ECDSA_SHA384, P11_SIG_ECDSA_SHA512,
-	P11_SIG_ED25519,
-};
 
 /* Large enough for RSA-8192 moduli and every ECDSA/EdDSA raw signature. */
 #define P11_MAX_SIG 1024
@@ -138,7 +118,7 @@ int p11_token_login(struct p11_token *t, struct reason *why) P11_WUR;
 /* Ends the login state and forgets the PIN (ssh-add -x, PIN expiry). */
 void p11_token_logout(struct p11_token *t);
 
-const struct p11_pubkey *p11_key_public(const struct p11_key *k);
+const struct key_material *p11_key_public(const struct p11_key *k);
 const struct p11_token *p11_key_token(const struct p11_key *k);
 const char *p11_key_label(const struct p11_key *k);
 /* The RFC 7512 URI naming this key on its token; the caller frees it. */
@@ -149,17 +129,15 @@ char *p11_key_uri(const struct p11_key *k);
  * `purpose`) when needed and recovers from stale handles. On success `sig` holds the raw
  * signature: PKCS#1 v1.5 for RSA, r||s for ECDSA, R||S for Ed25519.
  */
-int p11_key_sign(const struct p11_key *k, enum p11_sigalg alg, const uint8_t *data,
+int p11_key_sign(const struct p11_key *k, enum sig_alg alg, const uint8_t *data,
                  size_t len, const char *purpose, uint8_t *sig, size_t *sig_len,
                  struct reason *why) P11_WUR;
 
-/* Bit size of a key for display ("2048" for RSA, "256" for P-256 and Ed25519). */
-unsigned p11_pubkey_bits(const struct p11_pubkey *pub);
 
 /* Decoders for token attributes, exposed for unit tests and fuzzing. */
-int p11_decode_ec_params(const uint8_t *der, size_t len, enum p11_keytype *type,
-                         enum p11_curve *curve) P11_WUR;
-int p11_decode_ec_point(const uint8_t *der, size_t len, enum p11_keytype type,
-                        enum p11_curve curve, uint8_t **point, size_t *point_len) P11_WUR;
+int p11_decode_ec_params(const uint8_t *der, size_t len, enum key_alg *type,
+                         enum key_curve *curve) P11_WUR;
+int p11_decode_ec_point(const uint8_t *der, size_t len, enum key_alg type,
+                        enum key_curve curve, uint8_t **point, size_t *point_len) P11_WUR;
 
 #endif

@@ -202,3 +202,13 @@ int agent_request_sign(struct wbuf *out, const uint8_t *key, size_t key_len,
 		return r;
 	return agent_frame_end(out, mark);
 }
+
+enum sig_alg agent_rsa_sig(uint32_t flags)
+{
+	/* OpenSSH's agent prefers SHA-256 when a client sets both. */
+	if (flags & AGENT_SIGN_RSA_SHA2_256)
+		return SIG_RSA_SHA256;
+	if (flags & AGENT_SIGN_RSA_SHA2_512)
+		return SIG_RSA_SHA512;
+	return SIG_RSA_SHA1;
+}

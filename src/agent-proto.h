@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keytype.h"
 #include "wire.h"
 
 /* The largest message accepted from a client; a longer one closes the connection. */
@@ -99,6 +100,8 @@ int agent_request_parse(struct wbuf *msg, struct agent_request *req) WUR;
 /* A NUL-terminated copy of a view, or NULL when it holds a NUL or memory ran out. */
 char *agent_bytes_strdup(struct agent_bytes b);
 int agent_bytes_eq(struct agent_bytes b, const char *s);
+/* The RSA signature a sign request's flags ask for, with OpenSSH's precedence. */
+enum sig_alg agent_rsa_sig(uint32_t flags);
 
 /* Framing replies and requests: open, add the body, close (fills in the length). */
 int agent_frame_begin(struct wbuf *out, uint8_t type, size_t *mark) WUR;

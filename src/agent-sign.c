@@ -50,7 +50,7 @@ int agent_handle_sign(struct agent *a, struct agent_client *c,
 	uint8_t raw[P11_MAX_SIG];
 	char purpose[384];
 	struct ks_identity *id = NULL;
-	enum p11_sigalg alg;
+	enum sig_alg alg;
 	const char *alg_name;
 	size_t raw_len = 0;
 	struct reason why;
@@ -66,8 +66,8 @@ int agent_handle_sign(struct agent *a, struct agent_client *c,
 		reason_set(&why, ERR_KEY_NOT_FOUND, "the agent holds no such key");
 		return agent_refuse(c, reply, AGENT_FAILURE, &why, "sign");
 	}
-	if ((r = sshkey_sigalg(p11_key_public(id->key), req->u.sign.flags, &alg, &alg_name))
-	    != ERR_OK)
+	if ((r = sshkey_sigalg(p11_key_public(id->key), agent_rsa_sig(req->u.sign.flags), &alg,
+	                       &alg_name)) != ERR_OK)
 		reason_set(&why, r, "no signature algorithm for this key");
 	else if ((r = agent_authorize_sign(a, c, id, req->u.sign.data.p, req->u.sign.data.len,
 	                                   purpose, sizeof(purpose), &why)) == ERR_OK) {

@@ -10,12 +10,12 @@
 
 static void print_identity(const struct ks_identity *id)
 {
-	const struct p11_pubkey *pub = p11_key_public(id->key);
+	const struct key_material *pub = p11_key_public(id->key);
 	char *uri = p11_key_uri(id->key);
 	char *line = sshkey_authorized_line(pub, id->comment);
 
 	printf("    key \"%s\": %s %u %s\n", p11_key_label(id->key), sshkey_type_name(pub),
-	       p11_pubkey_bits(pub), id->fingerprint);
+	       key_material_bits(pub), id->fingerprint);
 	printf("      uri: %s\n", uri ? uri : "(unavailable)");
 	printf("      %s\n", line ? line : "(unavailable)");
 	free(uri);

@@ -5,38 +5,16 @@
 
 #include <openssl/evp.h>
 
-#include "agent-proto.h"
 #include "sshkey.h"
 
-static const char *curve_name(enum p11_curve c)
+const char *sshkey_type_name(const struct key_material *pub)
 {
-	switch (c) {
-	case P11_CURVE_P256: return "nistp256";
-	case P11_CURVE_P384: return "nistp384";
-	case P11_CURVE_P521: return "nistp521";
-	default: return NULL;
-	}
+	const struct keytype *kt = keytype_of(pub->alg, pub->curve);
+
+	return kt != NULL ? kt->ssh_name : NULL;
 }
 
-const char *sshkey_type_name(const struct p11_pubkey *pub)
-{
-	switch (pub->type) {
-	case P11_KEY_RSA:
-		return "ssh-rsa";
-	case P11_KEY_ED25519:
-		return "ssh-ed25519";
-	case P11_KEY_ECDSA:
-		switch (pub->curve) {
-		case P11_CURVE_P256: return "ecdsa-sha2-nistp256";
-		case P11_CURVE_P384: return "ecdsa-sha2-nistp384";
-		case P11_CURVE_P521: return "ecdsa-sha2-nistp521";
-		default: return NULL;
-		}
-	}
-	return NULL;
-}
-
-int sshkey_blob(const struct p11_pubkey *pub, struct wbuf *out)
+int sshkey_blob(const struct key_material *pub, struct wbuf *out)
 {
 	const char *type = sshkey_type_name(pub);
 	int r;
@@ -45,16 +23,17 @@ int sshkey_blob(const struct p11_pubkey *pub, struct wbuf *out)
 		return ERR_UNSUPPORTED;
 	if ((r = wbuf_put_cstring(out, type)) != ERR_OK)
 		return r;
-	switch (pub->type) {
-	case P11_KEY_RSA:       /* RFC 4253 6.6: e before n */
+	switch (pub->alg) {
+	case KEY_RSA:       /* RFC 4253 6.6: e before n */
 		if ((r = wbuf_put_mpint_unsigned(out, pub->exponent, pub->exponent_len)) != ERR_OK)
 			return r;
 		return wbuf_put_mpint_unsigned(out, pub->modulus, pub->modulus_len);
-	case P11_KEY_ECDSA:     /* RFC 5656 3.1 */
-		if ((r = wbuf_put_cstring(out, curve_name(pub->curve))) != ERR_OK)
+	case KEY_ECDSA:     /* RFC 5656 3.1 */
+		if ((r = wbuf_put_cstring(out, keytype_of(KEY_ECDSA, pub->curve)->ssh_curve)) !=
+		    ERR_OK)
 			return r;
 		return wbuf_put_string(out, pub->point, pub->point_len);
-	case P11_KEY_ED25519:   /* RFC 8709 4 */
+	case KEY_ED25519:   /* RFC 8709 4 */
 		return wbuf_put_string(out, pub->point, pub->point_len);
 	}
 	return ERR_UNSUPPORTED;
@@ -75,7 +54,7 @@ void sshkey_fingerprint(const uint8_t *blob, size_t len, char out[SSHKEY_FP_LEN]
 	snprintf(out, SSHKEY_FP_LEN, "SHA256:%s", b64);
 }
 
-char *sshkey_authorized_line(const struct p11_pubkey *pub, const char *comment)
+char *sshkey_authorized_line(const struct key_material *pub, const char *comment)
 {
 	struct wbuf blob;
 	char *b64 = NULL, *line = NULL;
@@ -96,37 +75,30 @@ out:
 	return line;
 }
 
-int sshkey_sigalg(const struct p11_pubkey *pub, uint32_t flags, enum p11_sigalg *alg,
+int sshkey_sigalg(const struct key_material *pub, enum sig_alg rsa_sig, enum sig_alg *alg,
                   const char **name)
 {
-	switch (pub->type) {
-	case P11_KEY_RSA:
-		/* The same precedence as OpenSSH's agent when a client sets both. */
-		if (flags & AGENT_SIGN_RSA_SHA2_256) {
-			*alg = P11_SIG_RSA_SHA256;
-			*name = "rsa-sha2-256";
-		} else if (flags & AGENT_SIGN_RSA_SHA2_512) {
-			*alg = P11_SIG_RSA_SHA512;
-			*name = "rsa-sha2-512";
-		} else {
-			*alg = P11_SIG_RSA_SHA1;
-			*name = "ssh-rsa";
-		}
+	const struct keytype *kt;
+
+	switch (pub->alg) {
+	case KEY_RSA:
+		*alg = rsa_sig == SIG_RSA_SHA256 || rsa_sig == SIG_RSA_SHA512 ? rsa_sig :
+		       SIG_RSA_SHA1;
+		*name = *alg == SIG_RSA_SHA256 ? "rsa-sha2-256" :
+		        *alg == SIG_RSA_SHA512 ? "rsa-sha2-512" : "ssh-rsa";
 		return ERR_OK;
-	case P11_KEY_ECDSA:
-		*name = sshkey_type_name(pub);
-		*alg = pub->curve == P11_CURVE_P256 ? P11_SIG_ECDSA_SHA256 :
-		       pub->curve == P11_CURVE_P384 ? P11_SIG_ECDSA_SHA384 : P11_SIG_ECDSA_SHA512;
-		return ERR_OK;
-	case P11_KEY_ED25519:
-		*alg = P11_SIG_ED25519;
-		*name = "ssh-ed25519";
+	case KEY_ECDSA:
+	case KEY_ED25519:
+		if ((kt = keytype_of(pub->alg, pub->curve)) == NULL)
+			return ERR_UNSUPPORTED;
+		*alg = kt->sig;
+		*name = kt->ssh_name;
 		return ERR_OK;
 	}
 	return ERR_UNSUPPORTED;
 }
 
-int sshkey_signature(const struct p11_pubkey *pub, const char *name, const uint8_t *raw,
+int sshkey_signature(const struct key_material *pub, const char *name, const uint8_t *raw,
                      size_t raw_len, struct wbuf *out)
 {
 	struct wbuf rs;
@@ -135,7 +107,7 @@ int sshkey_signature(const struct p11_pubkey *pub, const char *name, const uint8
 
 	if ((r = wbuf_put_cstring(out, name)) != ERR_OK)
 		return r;
-	if (pub->type != P11_KEY_ECDSA)
+	if (pub->alg != KEY_ECDSA)
 		return wbuf_put_string(out, raw, raw_len);
 	/* RFC 5656 3.1.2: r and s as mpints inside a string, not the token's fixed halves. */
 	if (raw_len == 0 || raw_len % 2 != 0)

@@ -14,26 +14,6 @@
 #define RSA_MIN_BITS 1024
 #define RSA_MAX_BITS 16384
 
-struct curve_info {
-	const char *ssh_name, *type_name, *group;
-	enum p11_curve curve;
-	size_t point_len;
-};
-
-static const struct curve_info curves[] = {
-	{ "nistp256", "ecdsa-sha2-nistp256", "prime256v1", P11_CURVE_P256, 65 },
-	{ "nistp384", "ecdsa-sha2-nistp384", "secp384r1", P11_CURVE_P384, 97 },
-	{ "nistp521", "ecdsa-sha2-nistp521", "secp521r1", P11_CURVE_P521, 133 },
-};
-
-static const struct curve_info *curve_by_id(enum p11_curve c)
-{
-	for (size_t i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
-		if (curves[i].curve == c)
-			return &curves[i];
-	return NULL;
-}
-
 static int copy_bytes(const uint8_t *p, size_t n, uint8_t **out, size_t *out_len)
 {
 	if ((*out = malloc(n ? n : 1)) == NULL)
@@ -43,8 +23,9 @@ static int copy_bytes(const uint8_t *p, size_t n, uint8_t **out, size_t *out_len
 	return ERR_OK;
 }
 
-static int parse_ecdsa(struct wbuf *b, const char *type, struct p11_pubkey *pub)
+static int parse_ecdsa(struct wbuf *b, const char *type, struct key_material *pub)
 {
+	const struct keytype *kt;
 	const uint8_t *id, *pt;
 	size_t id_len, pt_len;
 	int r;
@@ -52,23 +33,18 @@ static int parse_ecdsa(struct wbuf *b, const char *type, struct p11_pubkey *pub)
 	if ((r = wbuf_get_string(b, &id, &id_len)) != ERR_OK ||
 	    (r = wbuf_get_string(b, &pt, &pt_len)) != ERR_OK)
 		return r;
-	for (size_t i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
-		const struct curve_info *c = &curves[i];
-
-		if (strcmp(type, c->type_name) != 0)
-			continue;
-		/* The curve is named twice; both must agree, and the point be uncompressed. */
-		if (id_len != strlen(c->ssh_name) || memcmp(id, c->ssh_name, id_len) != 0 ||
-		    pt_len != c->point_len || pt[0] != 0x04)
-			return ERR_FORMAT;
-		pub->type = P11_KEY_ECDSA;
-		pub->curve = c->curve;
-		return copy_bytes(pt, pt_len, &pub->point, &pub->point_len);
-	}
-	return ERR_UNSUPPORTED;
+	if ((kt = keytype_by_ssh_name(type)) == NULL || kt->alg != KEY_ECDSA)
+		return ERR_UNSUPPORTED;
+	/* The curve is named twice; both must agree, and the point be uncompressed. */
+	if (id_len != strlen(kt->ssh_curve) || memcmp(id, kt->ssh_curve, id_len) != 0 ||
+	    pt_len != kt->point_len || pt[0] != 0x04)
+		return ERR_FORMAT;
+	pub->alg = KEY_ECDSA;
+	pub->curve = kt->curve;
+	return copy_bytes(pt, pt_len, &pub->point, &pub->point_len);
 }
 
-static int parse_components(struct wbuf *b, struct p11_pubkey *pub)
+static int parse_components(struct wbuf *b, struct key_material *pub)
 {
 	const uint8_t *p, *e;
 	size_t n, e_len;
@@ -79,13 +55,13 @@ static int parse_components(struct wbuf *b, struct p11_pubkey *pub)
 		return r;
 	if (strcmp(type, "ssh-ed25519") == 0) {
 		if ((r = wbuf_get_string(b, &p, &n)) == ERR_OK) {
-			pub->type = P11_KEY_ED25519;
+			pub->alg = KEY_ED25519;
 			r = n != 32 ? ERR_FORMAT : copy_bytes(p, n, &pub->point, &pub->point_len);
 		}
 	} else if (strcmp(type, "ssh-rsa") == 0) {
 		if ((r = wbuf_get_mpint_unsigned(b, &e, &e_len)) == ERR_OK &&
 		    (r = wbuf_get_mpint_unsigned(b, &p, &n)) == ERR_OK) {
-			pub->type = P11_KEY_RSA;
+			pub->alg = KEY_RSA;
 			if (n * 8 < RSA_MIN_BITS - 7 || n * 8 > RSA_MAX_BITS || e_len == 0 ||
 			    e_len > 8)
 				r = ERR_FORMAT;
@@ -118,29 +94,29 @@ static EVP_PKEY *pkey_from_data(const char *name, OSSL_PARAM_BLD *bld)
 }
 
 /* An OpenSSL key for the components; NULL when they do not make a valid key. */
-static EVP_PKEY *pkey_new(const struct p11_pubkey *pub)
+static EVP_PKEY *pkey_new(const struct key_material *pub)
 {
-	const struct curve_info *c;
+	const struct keytype *kt = keytype_of(pub->alg, pub->curve);
 	OSSL_PARAM_BLD *bld = NULL;
 	BIGNUM *n = NULL, *e = NULL;
 	EVP_PKEY *pkey = NULL;
 	EVP_PKEY_CTX *check = NULL;
 
-	if (pub->type == P11_KEY_ED25519)
+	if (pub->alg == KEY_ED25519)
 		return EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub->point,
 		                                   pub->point_len);
 	if ((bld = OSSL_PARAM_BLD_new()) == NULL)
 		return NULL;
-	if (pub->type == P11_KEY_RSA) {
+	if (pub->alg == KEY_RSA) {
 		n = BN_bin2bn(pub->modulus, (int)pub->modulus_len, NULL);
 		e = BN_bin2bn(pub->exponent, (int)pub->exponent_len, NULL);
 		if (n != NULL && e != NULL &&
 		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) == 1 &&
 		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) == 1)
 			pkey = pkey_from_data("RSA", bld);
-	} else if ((c = curve_by_id(pub->curve)) != NULL &&
+	} else if (kt != NULL && kt->group != NULL &&
 	           OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-	                                           c->group, 0) == 1 &&
+	                                           kt->group, 0) == 1 &&
 	           OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub->point,
 	                                            pub->point_len) == 1) {
 		pkey = pkey_from_data("EC", bld);
@@ -239,25 +215,24 @@ out:
 }
 
 /* The digest an SSH signature name implies for this key, or an error when they disagree. */
-static int sig_digest(const struct p11_pubkey *pub, const char *alg, const EVP_MD **md)
+static int sig_digest(const struct key_material *pub, const char *alg, const EVP_MD **md)
 {
-	const struct curve_info *c;
+	const struct keytype *kt = keytype_of(pub->alg, pub->curve);
 
-	switch (pub->type) {
-	case P11_KEY_ED25519:
+	switch (pub->alg) {
+	case KEY_ED25519:
 		*md = NULL;
 		return strcmp(alg, "ssh-ed25519") == 0 ? ERR_OK : ERR_DENIED;
-	case P11_KEY_RSA:
+	case KEY_RSA:
 		*md = strcmp(alg, "rsa-sha2-256") == 0 ? EVP_sha256() :
 		      strcmp(alg, "rsa-sha2-512") == 0 ? EVP_sha512() :
 		      strcmp(alg, "ssh-rsa") == 0 ? EVP_sha1() : NULL;
 		return *md != NULL ? ERR_OK : ERR_DENIED;
-	case P11_KEY_ECDSA:
-		if ((c = curve_by_id(pub->curve)) == NULL || strcmp(alg, c->type_name) != 0)
+	case KEY_ECDSA:
+		if (kt == NULL || strcmp(alg, kt->ssh_name) != 0)
 			return ERR_DENIED;
-		*md = pub->curve == P11_CURVE_P256 ? EVP_sha256() :
-		      pub->curve == P11_CURVE_P384 ? EVP_sha384() : EVP_sha512();
-		return ERR_OK;
+		*md = EVP_get_digestbyname(kt->hash);
+		return *md != NULL ? ERR_OK : ERR_DENIED;
 	}
 	return ERR_DENIED;
 }
@@ -285,12 +260,12 @@ int sshpub_verify(const struct sshpub *k, const uint8_t *sig, size_t sig_len,
 	if ((r = sig_digest(&k->pub, alg, &md)) != ERR_OK)
 		goto out;
 	r = ERR_FORMAT;
-	if (k->pub.type == P11_KEY_ECDSA) {
+	if (k->pub.alg == KEY_ECDSA) {
 		if (ecdsa_der(raw, raw_len, &der, &der_len) != ERR_OK)
 			goto out;
 		raw = der;
 		raw_len = der_len;
-	} else if (k->pub.type == P11_KEY_RSA) {
+	} else if (k->pub.alg == KEY_RSA) {
 		/* Like OpenSSH, accept a signature shorter than the modulus by left-padding it. */
 		if (raw_len > k->pub.modulus_len)
 			goto out;

@@ -11,7 +11,7 @@
 #include "sshkey.h"
 
 struct sshpub {
-	struct p11_pubkey pub;          /* the components; buffers owned here */
+	struct key_material pub;          /* the components; buffers owned here */
 	uint8_t *blob;                  /* canonical re-encoding: equal keys, equal blobs */
 	size_t blob_len;
 	char fingerprint[SSHKEY_FP_LEN];

@@ -17,19 +17,19 @@ static void test_params(void)
 	static const uint8_t other_str[] = { 0x13, 0x05, 'c', 'u', 'r', 'v', 'e' };
 	static const uint8_t secp256k1[] = { 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a };
 	static const uint8_t seq[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
-	enum p11_keytype t;
-	enum p11_curve c;
+	enum key_alg t;
+	enum key_curve c;
 
 	CHECK(p11_decode_ec_params(oid_p256, sizeof(oid_p256), &t, &c) == ERR_OK &&
-	      t == P11_KEY_ECDSA && c == P11_CURVE_P256, "P-256 OID");
+	      t == KEY_ECDSA && c == CURVE_P256, "P-256 OID");
 	CHECK(p11_decode_ec_params(oid_p384, sizeof(oid_p384), &t, &c) == ERR_OK &&
-	      c == P11_CURVE_P384, "P-384 OID");
+	      c == CURVE_P384, "P-384 OID");
 	CHECK(p11_decode_ec_params(oid_p521, sizeof(oid_p521), &t, &c) == ERR_OK &&
-	      c == P11_CURVE_P521, "P-521 OID");
+	      c == CURVE_P521, "P-521 OID");
 	CHECK(p11_decode_ec_params(oid_ed25519, sizeof(oid_ed25519), &t, &c) == ERR_OK &&
-	      t == P11_KEY_ED25519, "Ed25519 as OID 1.3.101.112");
+	      t == KEY_ED25519, "Ed25519 as OID 1.3.101.112");
 	CHECK(p11_decode_ec_params(str_ed25519, sizeof(str_ed25519), &t, &c) == ERR_OK &&
-	      t == P11_KEY_ED25519, "Ed25519 as PrintableString edwards25519");
+	      t == KEY_ED25519, "Ed25519 as PrintableString edwards25519");
 	CHECK(p11_decode_ec_params(trailing, sizeof(trailing), &t, &c) == ERR_FORMAT,
 	      "trailing byte after the OID");
 	CHECK(p11_decode_ec_params(cut, sizeof(cut), &t, &c) == ERR_FORMAT, "truncated OID");
@@ -52,29 +52,29 @@ static void test_points(void)
 	der[0] = 0x04;
 	der[1] = 65;
 	memcpy(der + 2, raw, sizeof(raw));
-	CHECK(p11_decode_ec_point(der, sizeof(der), P11_KEY_ECDSA, P11_CURVE_P256, &pt, &n) ==
+	CHECK(p11_decode_ec_point(der, sizeof(der), KEY_ECDSA, CURVE_P256, &pt, &n) ==
 	      ERR_OK && n == 65 && pt[0] == 0x04, "DER-wrapped P-256 point");
 	free(pt);
-	CHECK(p11_decode_ec_point(raw, sizeof(raw), P11_KEY_ECDSA, P11_CURVE_P256, &pt, &n) ==
+	CHECK(p11_decode_ec_point(raw, sizeof(raw), KEY_ECDSA, CURVE_P256, &pt, &n) ==
 	      ERR_OK && n == 65, "raw P-256 point");
 	free(pt);
-	CHECK(p11_decode_ec_point(der, sizeof(der), P11_KEY_ECDSA, P11_CURVE_P384, &pt, &n) ==
+	CHECK(p11_decode_ec_point(der, sizeof(der), KEY_ECDSA, CURVE_P384, &pt, &n) ==
 	      ERR_FORMAT, "a P-256 point for a P-384 key");
 	raw[0] = 0x02;
-	CHECK(p11_decode_ec_point(raw, 33, P11_KEY_ECDSA, P11_CURVE_P256, &pt, &n) == ERR_FORMAT,
+	CHECK(p11_decode_ec_point(raw, 33, KEY_ECDSA, CURVE_P256, &pt, &n) == ERR_FORMAT,
 	      "compressed point refused");
-	CHECK(p11_decode_ec_point(der, 40, P11_KEY_ECDSA, P11_CURVE_P256, &pt, &n) == ERR_FORMAT,
+	CHECK(p11_decode_ec_point(der, 40, KEY_ECDSA, CURVE_P256, &pt, &n) == ERR_FORMAT,
 	      "truncated DER point");
 	ed[0] = 0x04;
 	ed[1] = 32;
 	memset(ed + 2, 0xab, 32);
-	CHECK(p11_decode_ec_point(ed, sizeof(ed), P11_KEY_ED25519, P11_CURVE_NONE, &pt, &n) ==
+	CHECK(p11_decode_ec_point(ed, sizeof(ed), KEY_ED25519, CURVE_NONE, &pt, &n) ==
 	      ERR_OK && n == 32 && pt[0] == 0xab, "DER-wrapped Ed25519 key");
 	free(pt);
-	CHECK(p11_decode_ec_point(ed + 2, 32, P11_KEY_ED25519, P11_CURVE_NONE, &pt, &n) ==
+	CHECK(p11_decode_ec_point(ed + 2, 32, KEY_ED25519, CURVE_NONE, &pt, &n) ==
 	      ERR_OK && n == 32, "raw Ed25519 key");
 	free(pt);
-	CHECK(p11_decode_ec_point(ed, 20, P11_KEY_ED25519, P11_CURVE_NONE, &pt, &n) == ERR_FORMAT,
+	CHECK(p11_decode_ec_point(ed, 20, KEY_ED25519, CURVE_NONE, &pt, &n) == ERR_FORMAT,
 	      "short Ed25519 key");
 }
 

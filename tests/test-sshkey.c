@@ -20,7 +20,7 @@ static int read_ecdsa(struct wbuf *sig, const uint8_t **r, size_t *rn, const uin
 
 static void test_ecdsa_leading_zeros(void)
 {
-	struct p11_pubkey pub = { .type = P11_KEY_ECDSA, .curve = P11_CURVE_P256 };
+	struct key_material pub = { .alg = KEY_ECDSA, .curve = CURVE_P256 };
 	uint8_t raw[64];
 	const uint8_t *r, *s;
 	size_t rn, sn;
@@ -57,10 +57,10 @@ static void test_ecdsa_leading_zeros(void)
 static void test_blobs_and_algs(void)
 {
 	uint8_t n[256], e[3] = { 1, 0, 1 }, pk[32];
-	struct p11_pubkey rsa = { .type = P11_KEY_RSA, .modulus = n, .modulus_len = sizeof(n),
+	struct key_material rsa = { .alg = KEY_RSA, .modulus = n, .modulus_len = sizeof(n),
 	                          .exponent = e, .exponent_len = sizeof(e) };
-	struct p11_pubkey ed = { .type = P11_KEY_ED25519, .point = pk, .point_len = 32 };
-	enum p11_sigalg alg;
+	struct key_material ed = { .alg = KEY_ED25519, .point = pk, .point_len = 32 };
+	enum sig_alg alg;
 	const char *name;
 	struct wbuf b;
 	const uint8_t *p;
@@ -79,18 +79,18 @@ static void test_blobs_and_algs(void)
 	CHECK(sshkey_blob(&ed, &b) == ERR_OK && wbuf_avail(&b) == 4 + 11 + 4 + 32,
 	      "ed25519 blob size");
 	wbuf_free(&b);
-	CHECK(p11_pubkey_bits(&rsa) == 2048, "2048-bit modulus");
+	CHECK(key_material_bits(&rsa) == 2048, "2048-bit modulus");
 
-	CHECK(sshkey_sigalg(&rsa, 0, &alg, &name) == ERR_OK && alg == P11_SIG_RSA_SHA1 &&
+	CHECK(sshkey_sigalg(&rsa, agent_rsa_sig(0), &alg, &name) == ERR_OK && alg == SIG_RSA_SHA1 &&
 	      strcmp(name, "ssh-rsa") == 0, "no flags: ssh-rsa");
-	CHECK(sshkey_sigalg(&rsa, AGENT_SIGN_RSA_SHA2_256, &alg, &name) == ERR_OK &&
+	CHECK(sshkey_sigalg(&rsa, agent_rsa_sig(AGENT_SIGN_RSA_SHA2_256), &alg, &name) == ERR_OK &&
 	      strcmp(name, "rsa-sha2-256") == 0, "rsa-sha2-256");
-	CHECK(sshkey_sigalg(&rsa, AGENT_SIGN_RSA_SHA2_512, &alg, &name) == ERR_OK &&
-	      alg == P11_SIG_RSA_SHA512, "rsa-sha2-512");
-	CHECK(sshkey_sigalg(&rsa, AGENT_SIGN_RSA_SHA2_256 | AGENT_SIGN_RSA_SHA2_512, &alg,
-	                    &name) == ERR_OK && alg == P11_SIG_RSA_SHA256,
+	CHECK(sshkey_sigalg(&rsa, agent_rsa_sig(AGENT_SIGN_RSA_SHA2_512), &alg, &name) == ERR_OK &&
+	      alg == SIG_RSA_SHA512, "rsa-sha2-512");
+	CHECK(sshkey_sigalg(&rsa, agent_rsa_sig(AGENT_SIGN_RSA_SHA2_256 | AGENT_SIGN_RSA_SHA2_512), &alg,
+	                    &name) == ERR_OK && alg == SIG_RSA_SHA256,
 	      "both flags: 256 wins, as in OpenSSH");
-	CHECK(sshkey_sigalg(&ed, AGENT_SIGN_RSA_SHA2_256, &alg, &name) == ERR_OK &&
+	CHECK(sshkey_sigalg(&ed, SIG_RSA_SHA256, &alg, &name) == ERR_OK &&
 	      strcmp(name, "ssh-ed25519") == 0, "flags do not change ed25519");
 }
 
