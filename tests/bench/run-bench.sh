@@ -2,7 +2,7 @@
 # clients, measured in one run against raw C_Sign on the same key and against OpenSSH's
 # ssh-agent after ssh-add -s, with the ratios; then the head-of-line figure. Prints figures,
 # asserts nothing about speed.
-. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/integration/lib.sh"
 BENCH=$top_builddir/tests/bench/bench-sign
 SECONDS_EACH=${BENCH_SECONDS:-2}
 ROUNDS=${BENCH_ROUNDS:-3}

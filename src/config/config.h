@@ -7,11 +7,12 @@
 
 #include <stddef.h>
 
+#include "audit.h"
 #include "confirm.h"
 #include "err.h"
+#include "keystore.h"
 #include "p11.h"
 
-enum pin_source { PIN_SOURCE_ASKPASS, PIN_SOURCE_NONE, PIN_SOURCE_FILE, PIN_SOURCE_PINENTRY };
 
 /* A `confirm_prompt` setting. */
 struct config_confirm {
@@ -30,10 +31,6 @@ struct config_token {
 	unsigned line;
 };
 
-struct config_audit {
-	char *file;             /* JSON lines appended here; NULL: no file */
-	int syslog;             /* also send each line to syslog (journald) */
-};
 
 struct policy;
 
@@ -42,7 +39,7 @@ struct config {
 	struct config_token *tokens;
 	size_t ntokens;
 	struct policy *policy;  /* NULL: no policy section, the built-in default applies */
-	struct config_audit audit;
+	struct audit_settings audit;
 	unsigned prompt_timeout;        /* seconds a confirmation may wait; 0: the default */
 	struct config_confirm confirm;  /* the top-level confirm_prompt; UNSET: not given */
 	unsigned rescan_interval;       /* seconds between token rescans; 0: the default */

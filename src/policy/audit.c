@@ -28,7 +28,7 @@ static int open_log(const char *path, int *fd, struct reason *why)
 	return ERR_OK;
 }
 
-int audit_configure(struct audit *au, const struct config_audit *cfg, struct reason *why)
+int audit_configure(struct audit *au, const struct audit_settings *cfg, struct reason *why)
 {
 	char *path = NULL;
 	int fd = -1, r;

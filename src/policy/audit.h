@@ -8,7 +8,13 @@
 #include <pthread.h>
 #include <sys/types.h>
 
-#include "config.h"
+#include "err.h"
+
+/* Where audit lines go (the config file's `audit` section). */
+struct audit_settings {
+	char *file;             /* JSON lines appended here; NULL: no file */
+	int syslog;             /* also send each line to syslog (journald) */
+};
 
 struct audit {
 	pthread_mutex_t lock;
@@ -36,7 +42,7 @@ struct audit_event {
 
 void audit_init(struct audit *au);
 /* Opens the configured destinations; on failure the previous ones stay. */
-int audit_configure(struct audit *au, const struct config_audit *cfg, struct reason *why)
+int audit_configure(struct audit *au, const struct audit_settings *cfg, struct reason *why)
 	__attribute__((warn_unused_result));
 void audit_reopen(struct audit *au);
 void audit_close(struct audit *au);

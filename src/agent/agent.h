@@ -9,6 +9,7 @@
 
 #include "agent-proto.h"
 #include "audit.h"
+#include "config.h"
 #include "hotplug.h"
 #include "keystore.h"
 #include "policy.h"

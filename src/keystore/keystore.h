@@ -9,7 +9,7 @@
 #include <pthread.h>
 #include <time.h>
 
-#include "config.h"
+#include "confirm.h"
 #include "dest-constraint.h"
 #include "p11.h"
 #include "sshkey.h"
@@ -28,6 +28,9 @@ struct ks_identity {
 	char fingerprint[SSHKEY_FP_LEN];
 	int removed;            /* by REMOVE_IDENTITY */
 };
+
+/* Where a token's PIN comes from (`pin:` in the config file). */
+enum pin_source { PIN_SOURCE_ASKPASS, PIN_SOURCE_NONE, PIN_SOURCE_FILE, PIN_SOURCE_PINENTRY };
 
 /*
  * How a source asks its user: for the PIN, and for confirmations. Shared by a source and

@@ -240,7 +240,7 @@ static int parse_notify(struct ywalk *w, yaml_node_t *n, struct config_notify *n
 	return ERR_OK;
 }
 
-static int parse_audit(struct ywalk *w, yaml_node_t *n, struct config_audit *a)
+static int parse_audit(struct ywalk *w, yaml_node_t *n, struct audit_settings *a)
 {
 	yaml_node_t *v;
 	int r;

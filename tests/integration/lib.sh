@@ -1,7 +1,7 @@
 # Shared by the integration tests: throw-away SoftHSM tokens, the agent, loopback sshds.
 # Every test gets its own directory, removed (with its processes) when it exits.
 set -eu
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 AGENT=$top_builddir/p11guard-agent
 CLI=$top_builddir/p11guard
