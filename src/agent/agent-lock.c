@@ -17,9 +17,9 @@
 #define LOCK_KDF_ROUNDS 20000
 #define LOCK_MAX_DELAY_MS 10000
 
-static int derive(const struct agent_bytes *pass, const uint8_t salt[16], uint8_t out[32])
+static int derive(const struct sshagent_bytes *pass, const uint8_t salt[16], uint8_t out[32])
 {
-	return PKCS5_PBKDF2_HMAC((const char *)pass->p, (int)pass->len, salt, 16,
+	return PKCS5_PBKDF2_HMAC((const char *)pass->data, (int)pass->len, salt, 16,
 	                         LOCK_KDF_ROUNDS, EVP_sha256(), 32, out) == 1 ? ERR_OK :
 	       ERR_INTERNAL;
 }
@@ -34,7 +34,7 @@ int agent_is_locked(struct agent *a)
 	return locked;
 }
 
-static int lock(struct agent *a, const struct agent_bytes *pass, struct reason *why)
+static int lock(struct agent *a, const struct sshagent_bytes *pass, struct reason *why)
 {
 	struct agent_lock_state *l = &a->lock;
 	int r = ERR_OK;
@@ -62,7 +62,7 @@ static void delay_next_try(struct agent_lock_state *l)
 	deadline_in(&l->retry_after, ms);
 }
 
-static int unlock(struct agent *a, const struct agent_bytes *pass, struct reason *why)
+static int unlock(struct agent *a, const struct sshagent_bytes *pass, struct reason *why)
 {
 	struct agent_lock_state *l = &a->lock;
 	uint8_t hash[32];
@@ -90,18 +90,15 @@ static int unlock(struct agent *a, const struct agent_bytes *pass, struct reason
 	return r;
 }
 
-int agent_handle_lock(struct agent *a, struct agent_client *c,
-                      const struct agent_request *req, struct wbuf *reply)
+int agent_lock(struct agent *a, struct agent_client *c, const struct sshagent_request *req,
+               struct reason *why)
 {
-	int locking = req->type == AGENTC_LOCK;
-	struct reason why;
+	int locking = req->type == SSHAGENTC_LOCK;
 	int r;
 
-	reason_clear(&why);
-	r = locking ? lock(a, &req->u.lock.passphrase, &why) :
-	              unlock(a, &req->u.lock.passphrase, &why);
-	if (r != ERR_OK)
-		return agent_refuse(c, reply, AGENT_FAILURE, &why, locking ? "lock" : "unlock");
-	log_info("agent %s by pid %ld", locking ? "locked" : "unlocked", (long)c->pid);
-	return agent_frame_simple(reply, AGENT_SUCCESS);
+	r = locking ? lock(a, &req->u.lock.passphrase, why) :
+	              unlock(a, &req->u.lock.passphrase, why);
+	if (r == ERR_OK)
+		log_info("agent %s by pid %ld", locking ? "locked" : "unlocked", (long)c->pid);
+	return r;
 }

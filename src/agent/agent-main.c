@@ -17,7 +17,6 @@
 #include "duration.h"
 #include "listener.h"
 #include "log.h"
-#include "server.h"
 
 #define DEFAULT_ALLOWED_PROVIDERS "/usr/lib*/*,/usr/local/lib*/*"
 
@@ -203,7 +202,8 @@ static void detach(int keep_stderr)
 static int run_agent(const struct options *o, const struct config *cfg, int fd,
                      pid_t watch_pid)
 {
-	struct server_options so = { fd, watch_pid, &quit, &reload };
+	struct sshagent_server_options so = { .listen_fd = fd, .allow_root = 1, .quit = &quit };
+	struct sshagent_reason served;
 	struct reason why;
 	struct agent a;
 	int r;
@@ -218,7 +218,10 @@ static int run_agent(const struct options *o, const struct config *cfg, int fd,
 		agent_free(&a);
 		return 1;
 	}
-	r = server_run(&a, &so);
+	a.reload = &reload;
+	a.watch_pid = watch_pid;
+	if ((r = sshagent_serve(&agent_ops, &a, &so, &served)) != ERR_OK)
+		log_error("%s", served.text);
 	agent_free(&a);
 	return r == 0 ? 0 : 1;
 }

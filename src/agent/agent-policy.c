@@ -200,8 +200,8 @@ int agent_authorize_sign(struct agent *a, struct agent_client *c,
 	int have_ua, r;
 
 	have_ua = userauth_parse(data, len, id->blob, id->blob_len, &ua) == ERR_OK;
-	if ((r = route_for_signing(&c->bindings, have_ua ? &ua : NULL, &rt, why)) != ERR_OK ||
-	    (r = check_ssh_add_h(id, &c->bindings, have_ua ? &ua : NULL, why)) != ERR_OK) {
+	if ((r = route_for_signing(c->bindings, have_ua ? &ua : NULL, &rt, why)) != ERR_OK ||
+	    (r = check_ssh_add_h(id, c->bindings, have_ua ? &ua : NULL, why)) != ERR_OK) {
 		record(a, c, id, pol, &rt, have_ua ? ua.user : NULL, "sign", "deny",
 		       "session binding", why->text, NULL);
 		goto out;
@@ -239,11 +239,11 @@ int agent_may_list(struct agent *a, const struct agent_client *c, const struct p
 	struct route rt;
 	struct reason why;
 
-	route_for_listing(&c->bindings, &rt);
+	route_for_listing(c->bindings, &rt);
 	reason_clear(&why);
 	if (id->src->dest != NULL &&
-	    dest_constraints_permit(id->src->dest, &c->bindings, NULL, NULL, &why) != ERR_OK) {
-		if (c->bindings.n > 0)
+	    dest_constraints_permit(id->src->dest, c->bindings, NULL, NULL, &why) != ERR_OK) {
+		if (c->bindings->n > 0)
 			record(a, c, id, pol, &rt, NULL, "list", "hide", "ssh-add -h", why.text, NULL);
 		return 0;
 	}

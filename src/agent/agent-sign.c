@@ -9,18 +9,15 @@
 #include "notice.h"
 
 static int encode_response(const struct ks_identity *id, const char *alg_name,
-                           const uint8_t *raw, size_t raw_len, struct wbuf *reply)
+                           const uint8_t *raw, size_t raw_len, struct sshagent_reply *reply)
 {
 	struct wbuf sig;
-	size_t mark;
 	int r;
 
 	wbuf_init(&sig, 4096);
 	if ((r = sshkey_signature(p11_key_public(id->key), alg_name, raw, raw_len, &sig)) ==
-	    ERR_OK &&
-	    (r = agent_frame_begin(reply, AGENT_SIGN_RESPONSE, &mark)) == ERR_OK &&
-	    (r = wbuf_put_stringb(reply, &sig)) == ERR_OK)
-		r = agent_frame_end(reply, mark);
+	    ERR_OK)
+		r = sshagent_reply_signature(reply, wbuf_ptr(&sig), wbuf_avail(&sig));
 	wbuf_free(&sig);
 	return r;
 }
@@ -44,8 +41,8 @@ static struct notice *arm_notice(const struct ks_identity *id, const char *purpo
 	                  "p11guard: touch or confirm on your token", body, pad);
 }
 
-int agent_handle_sign(struct agent *a, struct agent_client *c,
-                      const struct agent_request *req, struct wbuf *reply)
+int agent_sign(struct agent *a, struct agent_client *c, const struct sshagent_request *req,
+               struct sshagent_reply *reply, struct reason *why)
 {
 	uint8_t raw[P11_MAX_SIG];
 	char purpose[384];
@@ -53,38 +50,32 @@ int agent_handle_sign(struct agent *a, struct agent_client *c,
 	enum sig_alg alg;
 	const char *alg_name;
 	size_t raw_len = 0;
-	struct reason why;
 	int r;
 
-	reason_clear(&why);
-	if (agent_is_locked(a)) {
-		reason_set(&why, ERR_AGENT_LOCKED, "unlock it first (ssh-add -X)");
-		return agent_refuse(c, reply, AGENT_FAILURE, &why, "sign");
-	}
-	id = keystore_find(&a->keys, req->u.sign.key.p, req->u.sign.key.len);
-	if (id == NULL) {
-		reason_set(&why, ERR_KEY_NOT_FOUND, "the agent holds no such key");
-		return agent_refuse(c, reply, AGENT_FAILURE, &why, "sign");
-	}
+	if (agent_is_locked(a))
+		return reason_set(why, ERR_AGENT_LOCKED, "unlock it first (ssh-add -X)");
+	id = keystore_find(&a->keys, req->u.sign.key.data, req->u.sign.key.len);
+	if (id == NULL)
+		return reason_set(why, ERR_KEY_NOT_FOUND, "the agent holds no such key");
 	if ((r = sshkey_sigalg(p11_key_public(id->key), agent_rsa_sig(req->u.sign.flags), &alg,
 	                       &alg_name)) != ERR_OK)
-		reason_set(&why, r, "no signature algorithm for this key");
-	else if ((r = agent_authorize_sign(a, c, id, req->u.sign.data.p, req->u.sign.data.len,
-	                                   purpose, sizeof(purpose), &why)) == ERR_OK) {
+		reason_set(why, r, "no signature algorithm for this key");
+	else if ((r = agent_authorize_sign(a, c, id, req->u.sign.data.data, req->u.sign.data.len,
+	                                   purpose, sizeof(purpose), why)) == ERR_OK) {
 		struct notice *waiting = arm_notice(id, purpose);
 
-		r = p11_key_sign(id->key, alg, req->u.sign.data.p, req->u.sign.data.len, purpose,
-		                 raw, &raw_len, &why);
+		r = p11_key_sign(id->key, alg, req->u.sign.data.data, req->u.sign.data.len, purpose,
+		                 raw, &raw_len, why);
 		notice_end(waiting);
 	}
 	if (r == ERR_OK) {
 		log_debug("signed with %s (%s) for pid %ld", id->fingerprint, alg_name, (long)c->pid);
 		r = encode_response(id, alg_name, raw, raw_len, reply);
 		if (r != ERR_OK)
-			reason_set(&why, r, "encoding the signature failed");
+			reason_set(why, r, "encoding the signature failed");
 	}
 	if (r != ERR_OK)
-		reason_wrap(&why, "key %s", id->fingerprint);
+		reason_wrap(why, "key %s", id->fingerprint);
 	keystore_put(&a->keys, id);
-	return r == ERR_OK ? ERR_OK : agent_refuse(c, reply, AGENT_FAILURE, &why, "sign");
+	return r;
 }

@@ -29,26 +29,22 @@ static int provider_allowed(const char *patterns, const char *path)
 }
 
 /* Extension constraints: OpenSSH's destination restrictions (ssh-add -h), nothing else. */
-static int parse_constraints(const struct agent_constraints *c,
+static int parse_constraints(const struct sshagent_constraints *c,
                              struct dest_constraints **dest, struct reason *why)
 {
-	for (size_t i = 0; i < c->n_ext; i++) {
-		char *name;
+	char *name;
 
-		if (agent_bytes_eq(c->ext[i].name, "restrict-destination-v00@openssh.com")) {
-			if (*dest == NULL &&
-			    dest_constraints_parse(c->ext[i].data.p, c->ext[i].data.len, dest, why) ==
-			    ERR_OK)
-				continue;
-			return why->code;
-		}
-		name = agent_bytes_strdup(c->ext[i].name);
+	if (c->n_other > 0 || c->has_associated_certs) {
+		name = c->n_other > 0 ? agent_bytes_strdup(c->other[0]) : NULL;
 		reason_set(why, ERR_UNSUPPORTED, "key constraint \"%s\" is not supported",
-		           name ? name : "?");
+		           c->n_other == 0 ? AGENT_EXT_ASSOCIATED_CERTS : name ? name : "?");
 		free(name);
 		return why->code;
 	}
-	return ERR_OK;
+	if (c->restrict_destination.data == NULL)
+		return ERR_OK;
+	return dest_constraints_parse(c->restrict_destination.data, c->restrict_destination.len,
+	                              dest, why);
 }
 
 /* Checks the given PIN on each token that needs one; an empty PIN means "ask later". */
@@ -65,7 +61,7 @@ static int tokens_login(struct ks_source *src, const char *pin, struct reason *w
 }
 
 static int add_provider(struct agent *a, const char *path, const char *pin,
-                        const struct agent_constraints *c, struct reason *why)
+                        const struct sshagent_constraints *c, struct reason *why)
 {
 	struct ks_pin_spec askpass = { .kind = PIN_SOURCE_ASKPASS, .fn = agent_pin_source };
 	struct p11_pin_cache cache = { 0, 0, 0 };
@@ -100,32 +96,28 @@ static int add_provider(struct agent *a, const char *path, const char *pin,
 	return ERR_OK;
 }
 
-int agent_handle_smartcard(struct agent *a, struct agent_client *c,
-                           const struct agent_request *req, struct wbuf *reply)
+int agent_smartcard(struct agent *a, const struct sshagent_request *req, struct reason *why)
 {
-	int adding = req->type != AGENTC_REMOVE_SMARTCARD_KEY;
-	const char *what = adding ? "add provider" : "remove provider";
+	int adding = req->type != SSHAGENTC_REMOVE_SMARTCARD_KEY;
 	char *provider = agent_bytes_strdup(req->u.smartcard.provider);
 	char *pin = agent_bytes_strdup(req->u.smartcard.pin);
 	char *path = NULL;
-	struct reason why;
 	int r;
 
-	reason_clear(&why);
 	if (provider == NULL || pin == NULL) {
-		r = reason_set(&why, ERR_FORMAT, "provider or PIN holds a NUL byte");
+		r = reason_set(why, ERR_FORMAT, "provider or PIN holds a NUL byte");
 	} else if (agent_is_locked(a)) {
-		r = reason_set(&why, ERR_AGENT_LOCKED, "unlock it first (ssh-add -X)");
-	} else if ((r = p11_module_resolve(provider, &path, &why)) != ERR_OK) {
+		r = reason_set(why, ERR_AGENT_LOCKED, "unlock it first (ssh-add -X)");
+	} else if ((r = p11_module_resolve(provider, &path, why)) != ERR_OK) {
 		/* reason set */
 	} else if (!provider_allowed(a->allowed_providers, path)) {
-		r = reason_set(&why, ERR_MODULE_NOT_ALLOWED, "provider %s does not match the "
+		r = reason_set(why, ERR_MODULE_NOT_ALLOWED, "provider %s does not match the "
 		               "allowlist \"%s\" (-P)", path, a->allowed_providers);
 	} else if (!adding) {
 		if ((r = keystore_remove_provider(&a->keys, path)) != ERR_OK)
-			reason_set(&why, r, "provider %s was not added", path);
+			reason_set(why, r, "provider %s was not added", path);
 	} else {
-		r = add_provider(a, path, pin, &req->u.smartcard.constraints, &why);
+		r = add_provider(a, path, pin, &req->u.smartcard.constraints, why);
 	}
 	if (pin != NULL) {
 		explicit_bzero(pin, strlen(pin));
@@ -133,7 +125,5 @@ int agent_handle_smartcard(struct agent *a, struct agent_client *c,
 	}
 	free(provider);
 	free(path);
-	if (r != ERR_OK)
-		return agent_refuse(c, reply, AGENT_FAILURE, &why, what);
-	return agent_frame_simple(reply, AGENT_SUCCESS);
+	return r;
 }

@@ -1,4 +1,4 @@
-/* Request dispatch, refusals that say why, and serving the configured tokens. */
+/* The agent's state: policy and audit in force, reloads, and serving the configured tokens. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,27 +37,6 @@ void agent_free(struct agent *a)
 	free(a->config_path);
 	free(a->confirm_program);
 	explicit_bzero(a->lock.hash, sizeof(a->lock.hash));
-}
-
-void agent_client_init(struct agent_client *c, uid_t uid, pid_t pid)
-{
-	char link[64];
-	ssize_t n;
-
-	memset(c, 0, sizeof(*c));
-	c->uid = uid;
-	c->pid = pid;
-	/* Read now, while the peer is surely the process that connected. */
-	snprintf(link, sizeof(link), "/proc/%ld/exe", (long)pid);
-	if ((n = readlink(link, c->exe, sizeof(c->exe) - 1)) > 0)
-		c->exe[n] = '\0';
-	else
-		c->exe[0] = '\0';
-}
-
-void agent_client_clear(struct agent_client *c)
-{
-	bindings_clear(&c->bindings);
 }
 
 struct policy *agent_policy(struct agent *a)
@@ -121,18 +100,6 @@ int agent_reload(struct agent *a, struct reason *why)
 	return ERR_OK;
 }
 
-int agent_refuse(struct agent_client *c, struct wbuf *reply, uint8_t type,
-                 const struct reason *why, const char *what)
-{
-	/* A long reason is cut at the end: the cause is last and least needed. */
-	if (snprintf(c->last_refusal, sizeof(c->last_refusal), "%s: %s: %s", what,
-	             err_name(why->code), why->text[0] ? why->text : err_text(why->code)) < 0)
-		c->last_refusal[0] = '\0';
-	log_info("refused %s for pid %ld uid %ld: %s", what, (long)c->pid, (long)c->uid,
-	         c->last_refusal + strlen(what) + 2);
-	return agent_frame_simple(reply, type);
-}
-
 static void serve_config_token(struct agent *a, const struct config_token *ct)
 {
 	struct ks_pin_spec pin = {
@@ -179,53 +146,4 @@ int agent_load_config(struct agent *a, const struct config *cfg, struct reason *
 	if (hotplug_start(&a->hotplug, &a->keys, cfg->rescan_interval) != ERR_OK)
 		return reason_set(why, ERR_SYSTEM, "could not start the hot-plug thread");
 	return ERR_OK;
-}
-
-int agent_handle(struct agent *a, struct agent_client *c, struct wbuf *msg,
-                 struct wbuf *reply)
-{
-	struct agent_request req;
-	struct reason why;
-	int r;
-
-	if ((r = agent_request_parse(msg, &req)) != ERR_OK) {
-		reason_set(&why, r, "message type %u: %s", req.type, err_text(r));
-		return agent_refuse(c, reply, req.type == AGENTC_EXTENSION ?
-		                    AGENT_EXTENSION_FAILURE : AGENT_FAILURE, &why, "request");
-	}
-	/* Like OpenSSH, nothing that changes the key set is accepted from another machine. */
-	if (c->bindings.n > 0 && (req.type == AGENTC_REMOVE_IDENTITY ||
-	                          req.type == AGENTC_REMOVE_ALL_IDENTITIES ||
-	                          req.type == AGENTC_ADD_SMARTCARD_KEY ||
-	                          req.type == AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED ||
-	                          req.type == AGENTC_REMOVE_SMARTCARD_KEY)) {
-		reason_set(&why, ERR_DENIED, "adding or removing keys is refused on a connection "
-		           "bound to an SSH session (a forwarded agent)");
-		return agent_refuse(c, reply, AGENT_FAILURE, &why, "change keys");
-	}
-	switch (req.type) {
-	case AGENTC_REQUEST_IDENTITIES:
-	case AGENTC_REMOVE_IDENTITY:
-	case AGENTC_REMOVE_ALL_IDENTITIES:
-		return agent_handle_identities(a, c, &req, reply);
-	case AGENTC_SIGN_REQUEST:
-		return agent_handle_sign(a, c, &req, reply);
-	case AGENTC_ADD_SMARTCARD_KEY:
-	case AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED:
-	case AGENTC_REMOVE_SMARTCARD_KEY:
-		return agent_handle_smartcard(a, c, &req, reply);
-	case AGENTC_LOCK:
-	case AGENTC_UNLOCK:
-		return agent_handle_lock(a, c, &req, reply);
-	case AGENTC_EXTENSION:
-		return agent_handle_extension(a, c, &req, reply);
-	case AGENTC_ADD_IDENTITY:
-	case AGENTC_ADD_ID_CONSTRAINED:
-		reason_set(&why, ERR_UNSUPPORTED, "p11guard keeps keys on tokens only; "
-		           "use ssh-add -s MODULE");
-		return agent_refuse(c, reply, AGENT_FAILURE, &why, "add identity");
-	default:
-		reason_set(&why, ERR_UNSUPPORTED, "unknown message type %u", req.type);
-		return agent_refuse(c, reply, AGENT_FAILURE, &why, "request");
-	}
 }

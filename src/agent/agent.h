@@ -1,10 +1,12 @@
 /*
- * Request handling: one parsed agent request in, one reply out. Runs on worker threads and
- * never touches sockets; the event loop hands it messages and sends what it writes.
+ * p11guard-agent as an implementation of libsshagent's operations: tokens, policy, prompts
+ * and audit. The library owns the socket, framing, workers and session-bind; the
+ * operations run on its worker threads and never touch sockets.
  */
 #ifndef P11G_AGENT_H
 #define P11G_AGENT_H
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include "agent-proto.h"
@@ -14,14 +16,15 @@
 #include "keystore.h"
 #include "policy.h"
 #include "session-bind.h"
+#include "sshagent.h"
 
 /* What we know about the process at the other end of a connection, and where it goes. */
 struct agent_client {
+	struct sshagent_conn *conn;
 	uid_t uid;
 	pid_t pid;
 	char exe[256];                  /* the peer's executable, or "" when unknown */
-	struct bindings bindings;       /* session-bind@openssh.com, in order */
-	char last_refusal[384];         /* why this connection's last request was refused */
+	const struct bindings *bindings;        /* the library's, verified, in order */
 };
 
 struct agent_lock_state {
@@ -46,13 +49,17 @@ struct agent {
 	char *confirm_program;
 	struct audit audit;
 	struct hotplug hotplug;
+	/* The event loop's signals: reload (SIGHUP), and a process whose end ends us. */
+	volatile sig_atomic_t *reload;
+	pid_t watch_pid;
 };
+
+/* libsshagent's operations, with a struct agent as their context (agent-ops.c). */
+extern const struct sshagent_ops agent_ops;
 
 int agent_init(struct agent *a, const char *allowed_providers, uint32_t default_lifetime);
 void agent_free(struct agent *a);
 
-void agent_client_init(struct agent_client *c, uid_t uid, pid_t pid);
-void agent_client_clear(struct agent_client *c);
 
 /*
  * Takes the policy and audit settings of `cfg`, serves its tokens and starts following
@@ -74,26 +81,23 @@ int agent_authorize_sign(struct agent *a, struct agent_client *c,
 int agent_may_list(struct agent *a, const struct agent_client *c, const struct policy *pol,
                    const struct ks_identity *id);
 
-/* Handles one message body; appends exactly one framed reply to `reply`. */
-int agent_handle(struct agent *a, struct agent_client *c, struct wbuf *msg,
-                 struct wbuf *reply);
-
-/* Internal to the request handlers (agent-*.c). */
-int agent_refuse(struct agent_client *c, struct wbuf *reply, uint8_t type,
-                 const struct reason *why, const char *what);
+/* The operations (agent-*.c); each returns ERR_OK or a code with `why` set. */
 int agent_is_locked(struct agent *a);
 int agent_pin_source(void *ctx, const struct p11_token *t, const char *purpose, char *pin,
                      size_t pin_max, struct reason *why);
-
-int agent_handle_identities(struct agent *a, struct agent_client *c,
-                            const struct agent_request *req, struct wbuf *reply);
-int agent_handle_sign(struct agent *a, struct agent_client *c,
-                      const struct agent_request *req, struct wbuf *reply);
-int agent_handle_smartcard(struct agent *a, struct agent_client *c,
-                           const struct agent_request *req, struct wbuf *reply);
-int agent_handle_lock(struct agent *a, struct agent_client *c,
-                      const struct agent_request *req, struct wbuf *reply);
-int agent_handle_extension(struct agent *a, struct agent_client *c,
-                           const struct agent_request *req, struct wbuf *reply);
+int agent_list(struct agent *a, const struct agent_client *c, struct sshagent_reply *r,
+               struct reason *why) __attribute__((warn_unused_result));
+int agent_remove(struct agent *a, const struct sshagent_request *req, struct reason *why)
+	__attribute__((warn_unused_result));
+int agent_sign(struct agent *a, struct agent_client *c, const struct sshagent_request *req,
+               struct sshagent_reply *r, struct reason *why)
+	__attribute__((warn_unused_result));
+int agent_smartcard(struct agent *a, const struct sshagent_request *req, struct reason *why)
+	__attribute__((warn_unused_result));
+int agent_lock(struct agent *a, struct agent_client *c, const struct sshagent_request *req,
+               struct reason *why) __attribute__((warn_unused_result));
+int agent_extension(struct agent *a, struct agent_client *c,
+                    const struct sshagent_request *req, struct sshagent_reply *r,
+                    struct reason *why) __attribute__((warn_unused_result));
 
 #endif

@@ -20,7 +20,7 @@ static int extension(int fd, const char *name, struct wbuf *reply)
 	int r = -1;
 
 	wbuf_init(&req, 1024);
-	if (agent_frame_begin(&req, AGENTC_EXTENSION, &mark) == ERR_OK &&
+	if (agent_frame_begin(&req, SSHAGENTC_EXTENSION, &mark) == ERR_OK &&
 	    wbuf_put_cstring(&req, name) == ERR_OK && agent_frame_end(&req, mark) == ERR_OK)
 		r = agent_client_request(fd, &req, reply);
 	wbuf_free(&req);
@@ -33,8 +33,8 @@ static void print_refusal(int fd)
 	struct wbuf reply;
 	char *name = NULL, *text = NULL;
 
-	wbuf_init(&reply, AGENT_MAX_MESSAGE);
-	if (extension(fd, "refusal-reason@p11guard", &reply) == AGENT_EXTENSION_RESPONSE &&
+	wbuf_init(&reply, SSHAGENT_MAX_MESSAGE);
+	if (extension(fd, "refusal-reason@p11guard", &reply) == SSHAGENT_EXTENSION_RESPONSE &&
 	    wbuf_get_cstring(&reply, &name) == ERR_OK &&
 	    wbuf_get_cstring(&reply, &text) == ERR_OK && text[0] != '\0')
 		fprintf(stderr, "p11guard: the agent refused: %s\n", text);
@@ -60,13 +60,13 @@ int cli_agent(int argc, char **argv)
 		        sock ? sock : "(SSH_AUTH_SOCK is not set)", strerror(errno));
 		return 1;
 	}
-	wbuf_init(&reply, AGENT_MAX_MESSAGE);
+	wbuf_init(&reply, SSHAGENT_MAX_MESSAGE);
 	type = extension(fd, "reload@p11guard", &reply);
 	wbuf_free(&reply);
-	if (type == AGENT_SUCCESS)
+	if (type == SSHAGENT_SUCCESS)
 		printf("p11guard: the agent reloaded its policy\n");
 	else
 		print_refusal(fd);
 	close(fd);
-	return type == AGENT_SUCCESS ? 0 : 1;
+	return type == SSHAGENT_SUCCESS ? 0 : 1;
 }

@@ -37,7 +37,7 @@ int agent_client_request(int fd, const struct wbuf *req, struct wbuf *body)
 	while (got < 4 && (n = recv(fd, hdr + got, 4 - got, 0)) > 0)
 		got += (size_t)n;
 	wbuf_view(&h, hdr, 4);
-	if (got < 4 || wbuf_get_u32(&h, &len) != ERR_OK || len == 0 || len > AGENT_MAX_MESSAGE)
+	if (got < 4 || wbuf_get_u32(&h, &len) != ERR_OK || len == 0 || len > SSHAGENT_MAX_MESSAGE)
 		return -1;
 	wbuf_reset(body);
 	if (wbuf_reserve(body, len, &p) != ERR_OK)

@@ -213,9 +213,9 @@ static int find_blob(const char *label, uint8_t *out, size_t *out_len)
 	int fd = agent_connect(), found = 0;
 
 	wbuf_init(&req, 64);
-	wbuf_init(&body, AGENT_MAX_MESSAGE);
-	if (agent_frame_simple(&req, AGENTC_REQUEST_IDENTITIES) != ERR_OK ||
-	    agent_client_request(fd, &req, &body) != AGENT_IDENTITIES_ANSWER ||
+	wbuf_init(&body, SSHAGENT_MAX_MESSAGE);
+	if (agent_frame_simple(&req, SSHAGENTC_REQUEST_IDENTITIES) != ERR_OK ||
+	    agent_client_request(fd, &req, &body) != SSHAGENT_IDENTITIES_ANSWER ||
 	    wbuf_get_u32(&body, &count) != ERR_OK)
 		exit(1);
 	while (count-- > 0 && !found &&
@@ -267,17 +267,17 @@ static void bind_connection(int fd)
 	EVP_MD_CTX_free(ctx);
 	wbuf_init(&req, 4096);
 	wbuf_init(&s, 256);
-	wbuf_init(&body, AGENT_MAX_MESSAGE);
+	wbuf_init(&body, SSHAGENT_MAX_MESSAGE);
 	if (wbuf_put_cstring(&s, "ssh-ed25519") != ERR_OK ||
 	    wbuf_put_string(&s, sig, sig_len) != ERR_OK ||
-	    agent_frame_begin(&req, AGENTC_EXTENSION, &mark) != ERR_OK ||
+	    agent_frame_begin(&req, SSHAGENTC_EXTENSION, &mark) != ERR_OK ||
 	    wbuf_put_cstring(&req, "session-bind@openssh.com") != ERR_OK)
 		exit(1);
 	put_host_blob(&req);
 	if (wbuf_put_string(&req, session_id, sizeof(session_id)) != ERR_OK ||
 	    wbuf_put_stringb(&req, &s) != ERR_OK || wbuf_put_u8(&req, 0) != ERR_OK ||
 	    agent_frame_end(&req, mark) != ERR_OK ||
-	    agent_client_request(fd, &req, &body) != AGENT_SUCCESS) {
+	    agent_client_request(fd, &req, &body) != SSHAGENT_SUCCESS) {
 		fprintf(stderr, "bench-sign: session-bind refused\n");
 		exit(1);
 	}
@@ -307,7 +307,7 @@ static void *agent_worker(void *arg)
 
 	(void)arg;
 	wbuf_init(&req, 8192);
-	wbuf_init(&body, AGENT_MAX_MESSAGE);
+	wbuf_init(&body, SSHAGENT_MAX_MESSAGE);
 	wbuf_init(&signed_data, 8192);
 	if (host_key != NULL) {
 		bind_connection(fd);
@@ -320,7 +320,7 @@ static void *agent_worker(void *arg)
 		exit(1);
 	wbuf_free(&signed_data);
 	while ((t0 = now_s()) < deadline) {
-		if (agent_client_request(fd, &req, &body) != AGENT_SIGN_RESPONSE) {
+		if (agent_client_request(fd, &req, &body) != SSHAGENT_SIGN_RESPONSE) {
 			fprintf(stderr, "bench-sign: agent refused to sign\n");
 			exit(1);
 		}
@@ -343,7 +343,7 @@ static int run_agent(char **argv)
 		fprintf(stderr, "bench-sign: agent has no key \"%s\"\n", argv[1]);
 		return 1;
 	}
-	sign_flags = strstr(argv[1], "rsa") ? AGENT_SIGN_RSA_SHA2_256 : 0;
+	sign_flags = strstr(argv[1], "rsa") ? SSHAGENT_SIGN_RSA_SHA2_256 : 0;
 	t0 = now_s();
 	deadline = t0 + atof(argv[3]);
 	for (int i = 0; i < clients; i++)
@@ -368,9 +368,9 @@ static void *slow_worker(void *arg)
 
 	(void)arg;
 	wbuf_init(&req, 8192);
-	wbuf_init(&body, AGENT_MAX_MESSAGE);
+	wbuf_init(&body, SSHAGENT_MAX_MESSAGE);
 	if (agent_request_sign(&req, slow_blob, slow_len, data, sizeof(data), 0) != ERR_OK ||
-	    agent_client_request(fd, &req, &body) != AGENT_SIGN_RESPONSE)
+	    agent_client_request(fd, &req, &body) != SSHAGENT_SIGN_RESPONSE)
 		fprintf(stderr, "bench-sign: the slow signature failed\n");
 	slow_latency = now_s() - t0;
 	close(fd);

@@ -8,7 +8,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct agent_request req;
+	struct sshagent_request req;
 	struct wbuf in, msg;
 	char *s;
 
@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (agent_frame_take(&in, &msg) == ERR_OK) {
 		if (agent_request_parse(&msg, &req) != ERR_OK)
 			continue;
-		if (req.type == AGENTC_ADD_SMARTCARD_KEY && (s = agent_bytes_strdup(req.u.smartcard.provider)))
+		if (req.type == SSHAGENTC_ADD_SMARTCARD_KEY && (s = agent_bytes_strdup(req.u.smartcard.provider)))
 			free(s);
 	}
 	/* The whole input as one body, too. */

@@ -48,9 +48,9 @@ static void first_key(void)
 	int fd = connect_agent();
 
 	wbuf_init(&req, 64);
-	wbuf_init(&body, AGENT_MAX_MESSAGE);
-	if (agent_frame_simple(&req, AGENTC_REQUEST_IDENTITIES) != ERR_OK ||
-	    agent_client_request(fd, &req, &body) != AGENT_IDENTITIES_ANSWER ||
+	wbuf_init(&body, SSHAGENT_MAX_MESSAGE);
+	if (agent_frame_simple(&req, SSHAGENTC_REQUEST_IDENTITIES) != ERR_OK ||
+	    agent_client_request(fd, &req, &body) != SSHAGENT_IDENTITIES_ANSWER ||
 	    wbuf_get_u32(&body, &n) != ERR_OK || n == 0 ||
 	    wbuf_get_string(&body, &p, &key_len) != ERR_OK || key_len > sizeof(key_blob)) {
 		fprintf(stderr, "agent-torture: no identity to sign with\n");
@@ -69,11 +69,11 @@ static void *signer(void *arg)
 
 	(void)arg;
 	wbuf_init(&req, 8192);
-	wbuf_init(&body, AGENT_MAX_MESSAGE);
+	wbuf_init(&body, SSHAGENT_MAX_MESSAGE);
 	if (agent_request_sign(&req, key_blob, key_len, (const uint8_t *)"data", 4, 0) != ERR_OK)
 		exit(2);
 	while (!atomic_load(&stop)) {
-		if (agent_client_request(fd, &req, &body) == AGENT_SIGN_RESPONSE)
+		if (agent_client_request(fd, &req, &body) == SSHAGENT_SIGN_RESPONSE)
 			atomic_fetch_add(&sign_ok, 1);
 		else
 			atomic_fetch_add(&sign_fail, 1);
@@ -93,19 +93,19 @@ static int bad_message_keeps_connection(const uint8_t *msg, size_t len)
 	struct wbuf req, body;
 	int fd = connect_agent(), t1, t2;
 
-	wbuf_init(&req, 2 * AGENT_MAX_MESSAGE);
-	wbuf_init(&body, AGENT_MAX_MESSAGE);
+	wbuf_init(&req, 2 * SSHAGENT_MAX_MESSAGE);
+	wbuf_init(&body, SSHAGENT_MAX_MESSAGE);
 	if (wbuf_put_u32(&req, (uint32_t)len) != ERR_OK || wbuf_put_bytes(&req, msg, len) != ERR_OK)
 		exit(2);
 	t1 = agent_client_request(fd, &req, &body);
 	wbuf_reset(&req);
-	if (agent_frame_simple(&req, AGENTC_REQUEST_IDENTITIES) != ERR_OK)
+	if (agent_frame_simple(&req, SSHAGENTC_REQUEST_IDENTITIES) != ERR_OK)
 		exit(2);
 	t2 = agent_client_request(fd, &req, &body);
 	close(fd);
 	wbuf_free(&req);
 	wbuf_free(&body);
-	if ((t1 != AGENT_FAILURE && t1 != AGENT_EXTENSION_FAILURE) || t2 != AGENT_IDENTITIES_ANSWER) {
+	if ((t1 != SSHAGENT_FAILURE && t1 != SSHAGENT_EXTENSION_FAILURE) || t2 != SSHAGENT_IDENTITIES_ANSWER) {
 		fprintf(stderr, "agent-torture: bad message type %u (%zu bytes): reply %d, then %d\n",
 		        len ? msg[0] : 0, len, t1, t2);
 		return -1;
@@ -118,25 +118,25 @@ static void valid_body(struct wbuf *b, uint8_t type)
 	int r = wbuf_put_u8(b, type);
 
 	switch (type) {
-	case AGENTC_SIGN_REQUEST:
+	case SSHAGENTC_SIGN_REQUEST:
 		r |= wbuf_put_string(b, key_blob, key_len) | wbuf_put_cstring(b, "data") |
 		     wbuf_put_u32(b, 0);
 		break;
-	case AGENTC_REMOVE_IDENTITY:
+	case SSHAGENTC_REMOVE_IDENTITY:
 		r |= wbuf_put_string(b, key_blob, key_len);
 		break;
-	case AGENTC_ADD_SMARTCARD_KEY:
-	case AGENTC_REMOVE_SMARTCARD_KEY:
-	case AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED:
+	case SSHAGENTC_ADD_SMARTCARD_KEY:
+	case SSHAGENTC_REMOVE_SMARTCARD_KEY:
+	case SSHAGENTC_ADD_SMARTCARD_KEY_CONSTRAINED:
 		r |= wbuf_put_cstring(b, "/nonexistent/module.so") | wbuf_put_cstring(b, "0000");
-		if (type == AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED)
+		if (type == SSHAGENTC_ADD_SMARTCARD_KEY_CONSTRAINED)
 			r |= wbuf_put_u8(b, AGENT_CONSTRAIN_LIFETIME) | wbuf_put_u32(b, 5);
 		break;
-	case AGENTC_LOCK:
-	case AGENTC_UNLOCK:
+	case SSHAGENTC_LOCK:
+	case SSHAGENTC_UNLOCK:
 		r |= wbuf_put_cstring(b, "passphrase");
 		break;
-	case AGENTC_EXTENSION:
+	case SSHAGENTC_EXTENSION:
 		r |= wbuf_put_cstring(b, "session-bind@openssh.com") | wbuf_put_cstring(b, "x");
 		break;
 	}
@@ -147,9 +147,9 @@ static void valid_body(struct wbuf *b, uint8_t type)
 static int malformed_messages(void)
 {
 	static const uint8_t types[] = {
-		AGENTC_SIGN_REQUEST, AGENTC_REMOVE_IDENTITY, AGENTC_ADD_SMARTCARD_KEY,
-		AGENTC_REMOVE_SMARTCARD_KEY, AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED, AGENTC_LOCK,
-		AGENTC_UNLOCK, AGENTC_EXTENSION,
+		SSHAGENTC_SIGN_REQUEST, SSHAGENTC_REMOVE_IDENTITY, SSHAGENTC_ADD_SMARTCARD_KEY,
+		SSHAGENTC_REMOVE_SMARTCARD_KEY, SSHAGENTC_ADD_SMARTCARD_KEY_CONSTRAINED, SSHAGENTC_LOCK,
+		SSHAGENTC_UNLOCK, SSHAGENTC_EXTENSION,
 	};
 	static const uint8_t junk[][6] = {
 		{ 0 }, { 99, 1, 2 }, { 255, 255, 255, 255, 255, 255 }, { 17, 0, 0, 0, 9 },

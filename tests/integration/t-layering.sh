@@ -9,7 +9,8 @@ srcdir=$(sed -n 's/^srcdir = //p' "$top_builddir/Makefile")
 compile_as() {
 	cmd=$(cd "$top_builddir" && make -s -n -W "$srcdir/$2" "$1" | grep -- " -c -o " | head -n 1)
 	[ -n "$cmd" ] || fail "make printed no compile command for $1"
-	cc_flags=$(printf '%s\n' "$cmd" | sed 's/^.*;//; s/ -MT .*//')
+	# The compiler and its flags: no echo, no libtool wrapper, no dependency output.
+	cc_flags=$(printf '%s\n' "$cmd" | sed 's/^.*;//; s/^.*--mode=compile //; s/ -MT .*//')
 	{ [ -z "$3" ] || echo "#include \"$3\""; cat "$top_srcdir/$2"; } > "$T/$(basename "$2")"
 	# shellcheck disable=SC2086
 	(cd "$top_builddir" && $cc_flags -c -o "$T/scratch.o" "$T/$(basename "$2")") \
@@ -28,10 +29,10 @@ ok "controls: an unchanged copy compiles, and so does a right-way include"
 
 refused pkcs11/libpkcs11_a-p11-errors.o pkcs11/p11-errors.c policy.h
 refused pkcs11/libpkcs11_a-p11-errors.o pkcs11/p11-errors.c wire.h
-refused src/sshwire/libsshwire_a-wire.o src/sshwire/wire.c agent-proto.h
-refused src/sshwire/libsshwire_a-sshpub.o src/sshwire/sshpub.c p11.h
-refused src/sshagent/libsshagent_a-agent-proto.o src/sshagent/agent-proto.c p11.h
-refused src/sshagent/libsshagent_a-agent-proto.o src/sshagent/agent-proto.c policy.h
+refused src/sshwire/libsshwire_la-wire.lo src/sshwire/wire.c agent-proto.h
+refused src/sshwire/libsshwire_la-sshpub.lo src/sshwire/sshpub.c p11.h
+refused src/sshagent/libsshagentcore_la-agent-proto.lo src/sshagent/agent-proto.c p11.h
+refused src/sshagent/libsshagentcore_la-agent-proto.lo src/sshagent/agent-proto.c policy.h
 refused src/policy/libpolicy_a-policy.o src/policy/policy.c confirm.h
 refused src/ui/libui_a-prompt.o src/ui/prompt.c policy.h
 refused src/keystore/libkeystore_a-keystore.o src/keystore/keystore.c config.h

@@ -83,11 +83,11 @@ static void test_blobs_and_algs(void)
 
 	CHECK(sshkey_sigalg(&rsa, agent_rsa_sig(0), &alg, &name) == ERR_OK && alg == SIG_RSA_SHA1 &&
 	      strcmp(name, "ssh-rsa") == 0, "no flags: ssh-rsa");
-	CHECK(sshkey_sigalg(&rsa, agent_rsa_sig(AGENT_SIGN_RSA_SHA2_256), &alg, &name) == ERR_OK &&
+	CHECK(sshkey_sigalg(&rsa, agent_rsa_sig(SSHAGENT_SIGN_RSA_SHA2_256), &alg, &name) == ERR_OK &&
 	      strcmp(name, "rsa-sha2-256") == 0, "rsa-sha2-256");
-	CHECK(sshkey_sigalg(&rsa, agent_rsa_sig(AGENT_SIGN_RSA_SHA2_512), &alg, &name) == ERR_OK &&
+	CHECK(sshkey_sigalg(&rsa, agent_rsa_sig(SSHAGENT_SIGN_RSA_SHA2_512), &alg, &name) == ERR_OK &&
 	      alg == SIG_RSA_SHA512, "rsa-sha2-512");
-	CHECK(sshkey_sigalg(&rsa, agent_rsa_sig(AGENT_SIGN_RSA_SHA2_256 | AGENT_SIGN_RSA_SHA2_512), &alg,
+	CHECK(sshkey_sigalg(&rsa, agent_rsa_sig(SSHAGENT_SIGN_RSA_SHA2_256 | SSHAGENT_SIGN_RSA_SHA2_512), &alg,
 	                    &name) == ERR_OK && alg == SIG_RSA_SHA256,
 	      "both flags: 256 wins, as in OpenSSH");
 	CHECK(sshkey_sigalg(&ed, SIG_RSA_SHA256, &alg, &name) == ERR_OK &&

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "listener.h"
+#include "sshagent.h"
 
 int listener_private_path(char *path, size_t size, struct reason *why)
 {
@@ -73,4 +74,17 @@ int listener_peer(int fd, uid_t *uid, pid_t *pid)
 	*uid = cred.uid;
 	*pid = cred.pid;
 	return ERR_OK;
+}
+
+int sshagent_listen(const char *path, struct sshagent_reason *pub)
+{
+	struct reason why;
+	int fd;
+
+	reason_clear(&why);
+	if ((fd = listener_open(path, &why)) < 0) {
+		pub->code = why.code;
+		memcpy(pub->text, why.text, sizeof(pub->text));
+	}
+	return fd;
 }

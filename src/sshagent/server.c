@@ -1,4 +1,8 @@
-/* The poll() loop, connection buffers and the hand-off to worker threads. */
+/*
+ * sshagent_serve(): the poll() loop, connection buffers and the hand-off to worker threads,
+ * so that a slow operation (a token, a prompt) or a stalled client delays no one else. The
+ * loop only moves bytes and dispatches; requests are handled in serve-request.c.
+ */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -13,41 +17,38 @@
 
 #include "deadline.h"
 #include "listener.h"
-#include "log.h"
-#include "server.h"
+#include "server-conn.h"
 
-/* A read chunk; a message may be up to AGENT_MAX_MESSAGE plus its length prefix. */
+/* A read chunk; a message may be up to SSHAGENT_MAX_MESSAGE plus its length prefix. */
 #define READ_CHUNK 16384
-#define IN_MAX (AGENT_MAX_MESSAGE + 4 + READ_CHUNK)
-#define OUT_MAX (4 * AGENT_MAX_MESSAGE)
+#define IN_MAX (SSHAGENT_MAX_MESSAGE + 4 + READ_CHUNK)
+#define OUT_MAX (4 * SSHAGENT_MAX_MESSAGE)
 
-struct conn {
-	int fd;
-	struct wbuf in, out, msg;
-	struct agent_client client;
-	int busy;               /* owned by a worker until it comes back on the done list */
-	int failed;             /* the worker could not build a reply: close after */
-	time_t partial_since;
-	struct conn *next;
-};
+#define DEFAULT_WORKERS 16
+#define DEFAULT_MAX_CONNECTIONS 128
+/* A client that leaves a message half-sent this long is disconnected. */
+#define STALL_SECONDS 10
 
 struct server {
-	struct agent *agent;
-	const struct server_options *opt;
-	struct conn *conns[SERVER_MAX_CONNECTIONS];
-	size_t nconns;
+	struct serve_config cfg;
+	const struct sshagent_server_options *opt;
+	int listen_fd;
+	struct sshagent_conn **conns;
+	size_t nconns, max_conns;
+	struct pollfd *pfds;
+	size_t *map;
 	int wake_fd;
-	pthread_t workers[SERVER_WORKERS];
-	size_t nworkers;
+	pthread_t *workers;
+	size_t nworkers, want_workers;
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;
-	struct conn *queue, *queue_tail, *done;
+	struct sshagent_conn *queue, *queue_tail, *done;
 	int stopping;
 	size_t busy;
 };
 
 /* Sends what it can without blocking; returns -1 when the peer is gone. */
-static int conn_flush(struct conn *c)
+static int conn_flush(struct sshagent_conn *c)
 {
 	ssize_t n;
 
@@ -66,7 +67,7 @@ static int conn_flush(struct conn *c)
 	return 0;
 }
 
-static int conn_read(struct conn *c);
+static int conn_read(struct sshagent_conn *c);
 
 /* How long a worker sleeps waiting for a client's next request, and for how many in a row. */
 #define LINGER_US 300
@@ -118,7 +119,7 @@ static int wait_readable(int fd, uint64_t spin_us)
  * on different CPUs, so that every request pays two cross-CPU wake-ups; the next dispatch
  * places them anew.
  */
-static int next_request_here(struct server *s, struct conn *c, struct conn_run *l)
+static int next_request_here(struct server *s, struct sshagent_conn *c, struct conn_run *l)
 {
 	uint64_t spin_us = l->work_us / SPIN_SHARE, start;
 	int r;
@@ -140,10 +141,28 @@ static int next_request_here(struct server *s, struct conn *c, struct conn_run *
 	return agent_frame_take(&c->in, &c->msg) == ERR_OK;
 }
 
+/*
+ * An extension took the connection: its reply goes out in full, then the fd and the bytes
+ * already read after the request go to the extension, and the loop forgets the connection.
+ */
+static void conn_hand_over(struct sshagent_conn *c)
+{
+	struct pollfd p = { c->fd, POLLOUT, 0 };
+
+	while (!c->failed && wbuf_avail(&c->out) > 0) {
+		if (poll(&p, 1, STALL_SECONDS * 1000) != 1 || conn_flush(c) != 0)
+			c->failed = 1;
+	}
+	if (c->failed)
+		return;         /* the loop closes it as any failed connection */
+	c->detached = 1;
+	c->detach(c->detach_arg, c->fd, wbuf_ptr(&c->in), wbuf_avail(&c->in));
+}
+
 static void *worker_main(void *arg)
 {
 	struct server *s = arg;
-	struct conn *c;
+	struct sshagent_conn *c;
 	struct conn_run l;
 	uint64_t one = 1;
 
@@ -165,35 +184,40 @@ static void *worker_main(void *arg)
 		do {
 			uint64_t start = monotonic_us();
 
-			c->failed = agent_handle(s->agent, &c->client, &c->msg, &c->out) != ERR_OK;
+			c->failed = serve_request(&s->cfg, c) != ERR_OK;
 			/* The loop does not touch a busy connection: the reply goes out from here. */
 			if (!c->failed && conn_flush(c) != 0)
 				c->failed = 1;
 			l.work_us = monotonic_us() - start;
-		} while (next_request_here(s, c, &l));
+		} while (c->detach == NULL && next_request_here(s, c, &l));
+		if (c->detach != NULL)
+			conn_hand_over(c);
 
 		pthread_mutex_lock(&s->qlock);
 		c->next = s->done;
 		s->done = c;
 		pthread_mutex_unlock(&s->qlock);
-		if (write(s->wake_fd, &one, sizeof(one)) < 0)
-			log_error("waking the event loop: %s", strerror(errno));
+		/* Should the write fail, the loop's one-second tick collects the connection. */
+		(void)!write(s->wake_fd, &one, sizeof(one));
 	}
 }
 
 static void conn_close(struct server *s, size_t i)
 {
-	struct conn *c = s->conns[i];
+	struct sshagent_conn *c = s->conns[i];
 
-	close(c->fd);
-	agent_client_clear(&c->client);
+	if (s->cfg.ops->close != NULL)
+		s->cfg.ops->close(s->cfg.ctx, c);
+	if (!c->detached)
+		close(c->fd);
+	bindings_clear(&c->bindings);
 	wbuf_free(&c->in);
 	wbuf_free(&c->out);
 	free(c);
 	s->conns[i] = s->conns[--s->nconns];
 }
 
-static void dispatch(struct server *s, struct conn *c)
+static void dispatch(struct server *s, struct sshagent_conn *c)
 {
 	c->busy = 1;
 	c->next = NULL;
@@ -209,8 +233,9 @@ static void dispatch(struct server *s, struct conn *c)
 }
 
 /* Takes the next complete message, if any; returns -1 when the connection must close. */
-static int conn_process(struct server *s, struct conn *c)
+static int conn_process(struct server *s, struct sshagent_conn *c)
 {
+	struct reason why;
 	int r;
 
 	if (c->busy || wbuf_avail(&c->out) > 0)
@@ -222,8 +247,9 @@ static int conn_process(struct server *s, struct conn *c)
 		return 0;
 	}
 	if (r != ERR_OK) {
-		log_info("closing connection from pid %ld: message length over %d bytes",
-		         (long)c->client.pid, AGENT_MAX_MESSAGE);
+		reason_set(&why, ERR_TOO_LARGE, "message length over %d bytes: connection closed",
+		           SSHAGENT_MAX_MESSAGE);
+		serve_refused(&s->cfg, c, "request", &why);
 		return -1;
 	}
 	c->partial_since = wbuf_avail(&c->in) > 0 ? time(NULL) : 0;
@@ -231,7 +257,7 @@ static int conn_process(struct server *s, struct conn *c)
 	return 0;
 }
 
-static int conn_read(struct conn *c)
+static int conn_read(struct sshagent_conn *c)
 {
 	uint8_t *p;
 	ssize_t n;
@@ -247,36 +273,53 @@ static int conn_read(struct conn *c)
 	return 0;
 }
 
+/* A connection refused before it had a state: the implementation hears of it too. */
+static void refuse_peer(struct server *s, int fd, struct reason *why)
+{
+	struct sshagent_reason pub;
+
+	close(fd);
+	if (s->cfg.ops->refused == NULL)
+		return;
+	pub.code = why->code;
+	memcpy(pub.text, why->text, sizeof(pub.text));
+	s->cfg.ops->refused(s->cfg.ctx, NULL, "connection", &pub);
+}
+
 static void accept_one(struct server *s)
 {
-	struct conn *c;
+	struct sshagent_conn *c;
+	struct reason why;
 	uid_t uid;
 	pid_t pid;
 	int fd;
 
-	fd = accept4(s->opt->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return;
 	if (listener_peer(fd, &uid, &pid) != ERR_OK) {
-		log_warn("refused connection: no peer credentials");
-		close(fd);
-		return;
+		reason_set(&why, ERR_SYSTEM, "the peer's credentials (SO_PEERCRED) are unknown");
+		return refuse_peer(s, fd, &why);
 	}
-	/* Only our own user (and root, as with ssh-agent) may use the keys. */
-	if (uid != getuid() && uid != 0) {
-		log_warn("refused connection from uid %ld pid %ld: not uid %ld", (long)uid,
-		         (long)pid, (long)getuid());
-		close(fd);
-		return;
+	/* Only our own user (and root, when allowed, as with ssh-agent) may use the keys. */
+	if (uid != getuid() && (uid != 0 || !s->opt->allow_root)) {
+		reason_set(&why, ERR_DENIED, "from uid %ld pid %ld: not uid %ld", (long)uid,
+		           (long)pid, (long)getuid());
+		return refuse_peer(s, fd, &why);
 	}
-	if (s->nconns >= SERVER_MAX_CONNECTIONS || (c = calloc(1, sizeof(*c))) == NULL) {
-		log_warn("refused connection from pid %ld: %d connections open", (long)pid,
-		         SERVER_MAX_CONNECTIONS);
-		close(fd);
-		return;
+	if (s->nconns >= s->max_conns || (c = calloc(1, sizeof(*c))) == NULL) {
+		reason_set(&why, ERR_LIMIT, "from pid %ld: %zu connections open", (long)pid,
+		           s->max_conns);
+		return refuse_peer(s, fd, &why);
 	}
 	c->fd = fd;
-	agent_client_init(&c->client, uid, pid);
+	c->uid = uid;
+	c->pid = pid;
+	if (s->cfg.ops->open != NULL && (c->data = s->cfg.ops->open(s->cfg.ctx, c)) == NULL) {
+		free(c);
+		reason_set(&why, ERR_ALLOC, "from pid %ld: the agent could not take it", (long)pid);
+		return refuse_peer(s, fd, &why);
+	}
 	wbuf_init(&c->in, IN_MAX);
 	wbuf_init(&c->out, OUT_MAX);
 	s->conns[s->nconns++] = c;
@@ -285,11 +328,11 @@ static void accept_one(struct server *s)
 /* Collects connections whose request a worker finished. */
 static void collect_done(struct server *s)
 {
-	struct conn *c, *next;
+	struct sshagent_conn *c, *next;
 	uint64_t count;
 
-	if (read(s->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-		log_error("reading the wake-up counter: %s", strerror(errno));
+	/* Only clears the counter; the done list is what counts. */
+	(void)!read(s->wake_fd, &count, sizeof(count));
 	pthread_mutex_lock(&s->qlock);
 	c = s->done;
 	s->done = NULL;
@@ -308,7 +351,7 @@ static void service_connections(struct server *s, struct pollfd *pfds, size_t *m
 	time_t now = time(NULL);
 
 	for (size_t k = 2; k < np; k++) {
-		struct conn *c = s->conns[map[k]];
+		struct sshagent_conn *c = s->conns[map[k]];
 		short re = pfds[k].revents;
 
 		if (c->busy)
@@ -319,9 +362,12 @@ static void service_connections(struct server *s, struct pollfd *pfds, size_t *m
 			c->failed = 1;
 		if (!c->failed && (re & POLLOUT) && conn_flush(c) != 0)
 			c->failed = 1;
-		if (!c->failed && c->partial_since != 0 && now - c->partial_since > SERVER_STALL_SECONDS) {
-			log_info("closing connection from pid %ld: message left unfinished for %d s",
-			         (long)c->client.pid, SERVER_STALL_SECONDS);
+		if (!c->failed && c->partial_since != 0 && now - c->partial_since > STALL_SECONDS) {
+			struct reason why;
+
+			reason_set(&why, ERR_INCOMPLETE, "message left unfinished for %d s: "
+			           "connection closed", STALL_SECONDS);
+			serve_refused(&s->cfg, c, "request", &why);
 			c->failed = 1;
 		}
 	}
@@ -330,7 +376,7 @@ static void service_connections(struct server *s, struct pollfd *pfds, size_t *m
 static void sweep(struct server *s)
 {
 	for (size_t i = s->nconns; i-- > 0;) {
-		struct conn *c = s->conns[i];
+		struct sshagent_conn *c = s->conns[i];
 
 		if (c->busy)
 			continue;
@@ -341,16 +387,17 @@ static void sweep(struct server *s)
 	}
 }
 
+/* Returns 1 when the implementation's tick says stop, -1 when poll fails. */
 static int loop_once(struct server *s)
 {
-	struct pollfd pfds[SERVER_MAX_CONNECTIONS + 2];
-	size_t map[SERVER_MAX_CONNECTIONS + 2], np = 2;
+	struct pollfd *pfds = s->pfds;
+	size_t *map = s->map, np = 2;
 	int n;
 
-	pfds[0] = (struct pollfd){ s->opt->listen_fd, POLLIN, 0 };
+	pfds[0] = (struct pollfd){ s->listen_fd, POLLIN, 0 };
 	pfds[1] = (struct pollfd){ s->wake_fd, POLLIN, 0 };
 	for (size_t i = 0; i < s->nconns; i++) {
-		struct conn *c = s->conns[i];
+		struct sshagent_conn *c = s->conns[i];
 
 		if (c->busy)
 			continue;
@@ -359,11 +406,14 @@ static int loop_once(struct server *s)
 			pfds[np].events = POLLOUT;      /* reply first, then the next request */
 		map[np++] = i;
 	}
-	/* Stall checks, key expiry and the watched process all need this regular tick. */
+	/* Stall checks and the implementation's timers need this regular tick. */
 	n = poll(pfds, np, 1000);
+	if (n < 0 && errno != EINTR)
+		return -1;
+	if (s->cfg.ops->tick != NULL && s->cfg.ops->tick(s->cfg.ctx) != 0)
+		return 1;
 	if (n < 0)
-		return errno == EINTR ? 0 : -1;
-	keystore_expire(&s->agent->keys, time(NULL));
+		return 0;
 	if (pfds[1].revents & POLLIN)
 		collect_done(s);
 	service_connections(s, pfds, map, np);
@@ -375,7 +425,7 @@ static int loop_once(struct server *s)
 
 static int start_workers(struct server *s)
 {
-	for (; s->nworkers < SERVER_WORKERS; s->nworkers++)
+	for (; s->nworkers < s->want_workers; s->nworkers++)
 		if (pthread_create(&s->workers[s->nworkers], NULL, worker_main, s) != 0)
 			return -1;
 	return 0;
@@ -391,45 +441,75 @@ static void stop_workers(struct server *s)
 		pthread_join(s->workers[i], NULL);
 }
 
-int server_run(struct agent *a, const struct server_options *opt)
+static int server_init(struct server *s, const struct sshagent_ops *ops, void *ctx,
+                       const struct sshagent_server_options *opt, struct reason *why)
 {
-	struct server s;
-	int r = 0;
+	memset(s, 0, sizeof(*s));
+	s->cfg = (struct serve_config){ ops, ctx, opt->forwarded_may_change_keys };
+	s->opt = opt;
+	s->wake_fd = -1;
+	s->max_conns = opt->max_connections ? opt->max_connections : DEFAULT_MAX_CONNECTIONS;
+	s->want_workers = opt->workers ? opt->workers : DEFAULT_WORKERS;
+	pthread_mutex_init(&s->qlock, NULL);
+	pthread_cond_init(&s->qcond, NULL);
+	s->listen_fd = opt->listen_fd >= 0 ? opt->listen_fd : opt->path != NULL ?
+	               listener_open(opt->path, why) : reason_set(why, ERR_INTERNAL, "no socket");
+	if (s->listen_fd < 0)
+		return why->code;
+	if ((s->conns = calloc(s->max_conns, sizeof(*s->conns))) == NULL ||
+	    (s->pfds = calloc(s->max_conns + 2, sizeof(*s->pfds))) == NULL ||
+	    (s->map = calloc(s->max_conns + 2, sizeof(*s->map))) == NULL ||
+	    (s->workers = calloc(s->want_workers, sizeof(*s->workers))) == NULL)
+		return reason_set(why, ERR_ALLOC, "out of memory");
+	if ((s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 || start_workers(s) != 0)
+		return reason_set(why, ERR_SYSTEM, "starting the event loop: %s", strerror(errno));
+	return ERR_OK;
+}
 
-	memset(&s, 0, sizeof(s));
-	s.agent = a;
-	s.opt = opt;
-	pthread_mutex_init(&s.qlock, NULL);
-	pthread_cond_init(&s.qcond, NULL);
-	if ((s.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 || start_workers(&s) != 0) {
-		log_error("starting the event loop: %s", strerror(errno));
-		r = -1;
-	}
-	while (r == 0 && !*opt->quit) {
-		if (opt->watch_pid > 0 && kill(opt->watch_pid, 0) != 0 && errno == ESRCH)
-			break;
-		if (opt->reload != NULL && *opt->reload) {
-			struct reason why;
-
-			*opt->reload = 0;
-			if (agent_reload(a, &why) != ERR_OK)
-				log_error("%s", why.text);
-		}
-		r = loop_once(&s);
-	}
+static void server_free(struct server *s)
+{
 	/* Waits for requests in flight; a prompt is bounded by its timeout. */
-	while (s.busy > 0 && r == 0) {
-		struct pollfd pfd = { s.wake_fd, POLLIN, 0 };
+	while (s->busy > 0) {
+		struct pollfd pfd = { s->wake_fd, POLLIN, 0 };
 
 		if (poll(&pfd, 1, 1000) > 0)
-			collect_done(&s);
+			collect_done(s);
 	}
-	stop_workers(&s);
-	while (s.nconns > 0)
-		conn_close(&s, s.nconns - 1);
-	if (s.wake_fd >= 0)
-		close(s.wake_fd);
-	pthread_mutex_destroy(&s.qlock);
-	pthread_cond_destroy(&s.qcond);
+	stop_workers(s);
+	while (s->nconns > 0)
+		conn_close(s, s->nconns - 1);
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
+	if (s->listen_fd >= 0 && s->opt->listen_fd < 0) {
+		close(s->listen_fd);
+		unlink(s->opt->path);
+	}
+	free(s->conns);
+	free(s->pfds);
+	free(s->map);
+	free(s->workers);
+	pthread_mutex_destroy(&s->qlock);
+	pthread_cond_destroy(&s->qcond);
+}
+
+int sshagent_serve(const struct sshagent_ops *ops, void *ctx,
+                   const struct sshagent_server_options *opt, struct sshagent_reason *pub)
+{
+	struct server s;
+	struct reason why;
+	int r;
+
+	reason_clear(&why);
+	if ((r = server_init(&s, ops, ctx, opt, &why)) == ERR_OK) {
+		while ((opt->quit == NULL || !*opt->quit) && (r = loop_once(&s)) == 0)
+			;
+		if (r < 0)
+			r = reason_set(&why, ERR_SYSTEM, "poll: %s", strerror(errno));
+		else
+			r = ERR_OK;
+	}
+	server_free(&s);
+	pub->code = r;
+	memcpy(pub->text, why.text, sizeof(pub->text));
 	return r;
 }

@@ -1,4 +1,4 @@
-/* The agent's socket: a private directory, a 0600 socket, and the peer's credentials. */
+/* The agent socket: a private directory, a 0600 socket, and the peer's credentials. */
 #ifndef P11G_LISTENER_H
 #define P11G_LISTENER_H
 

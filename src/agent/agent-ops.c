@@ -1,0 +1,157 @@
+/*
+ * The table of operations p11guard-agent gives libsshagent: per-connection state, each
+ * request type to its handler, every refusal logged, and the loop's tick (key lifetimes,
+ * reload on SIGHUP, the end of a command-mode child's parent).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "conn-bindings.h"
+#include "log.h"
+
+static const char *const extensions[] = { "refusal-reason@p11guard", "reload@p11guard", NULL };
+
+static int give(struct sshagent_reason *pub, int r, const struct reason *why)
+{
+	if (r != ERR_OK) {
+		pub->code = r;
+		memcpy(pub->text, why->text, sizeof(pub->text));
+	}
+	return r;
+}
+
+static void *op_open(void *ctx, struct sshagent_conn *conn)
+{
+	struct agent_client *c = calloc(1, sizeof(*c));
+	char link[64];
+	ssize_t n;
+
+	(void)ctx;
+	if (c == NULL)
+		return NULL;
+	c->conn = conn;
+	c->uid = sshagent_conn_uid(conn);
+	c->pid = sshagent_conn_pid(conn);
+	c->bindings = conn_bindings(conn);
+	/* Read now, while the peer is surely the process that connected. */
+	snprintf(link, sizeof(link), "/proc/%ld/exe", (long)c->pid);
+	if ((n = readlink(link, c->exe, sizeof(c->exe) - 1)) > 0)
+		c->exe[n] = '\0';
+	return c;
+}
+
+static void op_close(void *ctx, struct sshagent_conn *conn)
+{
+	(void)ctx;
+	free(sshagent_conn_data(conn));
+}
+
+static int op_list(void *ctx, struct sshagent_conn *conn, struct sshagent_reply *r,
+                   struct sshagent_reason *pub)
+{
+	struct reason why;
+
+	reason_clear(&why);
+	return give(pub, agent_list(ctx, sshagent_conn_data(conn), r, &why), &why);
+}
+
+static int op_sign(void *ctx, struct sshagent_conn *conn, const struct sshagent_request *req,
+                   struct sshagent_reply *r, struct sshagent_reason *pub)
+{
+	struct reason why;
+
+	reason_clear(&why);
+	return give(pub, agent_sign(ctx, sshagent_conn_data(conn), req, r, &why), &why);
+}
+
+static int op_change_keys(void *ctx, struct sshagent_conn *conn,
+                          const struct sshagent_request *req, struct sshagent_reason *pub)
+{
+	struct reason why;
+	int r;
+
+	(void)conn;
+	reason_clear(&why);
+	switch (req->type) {
+	case SSHAGENTC_ADD_IDENTITY:
+	case SSHAGENTC_ADD_ID_CONSTRAINED:
+		r = reason_set(&why, ERR_UNSUPPORTED, "p11guard keeps keys on tokens only; use "
+		               "ssh-add -s MODULE");
+		break;
+	case SSHAGENTC_REMOVE_IDENTITY:
+	case SSHAGENTC_REMOVE_ALL_IDENTITIES:
+		r = agent_remove(ctx, req, &why);
+		break;
+	default:
+		r = agent_smartcard(ctx, req, &why);
+		break;
+	}
+	return give(pub, r, &why);
+}
+
+static int op_lock(void *ctx, struct sshagent_conn *conn, const struct sshagent_request *req,
+                   struct sshagent_reason *pub)
+{
+	struct reason why;
+
+	reason_clear(&why);
+	return give(pub, agent_lock(ctx, sshagent_conn_data(conn), req, &why), &why);
+}
+
+static int op_extension(void *ctx, struct sshagent_conn *conn,
+                        const struct sshagent_request *req, struct sshagent_reply *r,
+                        struct sshagent_reason *pub)
+{
+	struct reason why;
+
+	reason_clear(&why);
+	return give(pub, agent_extension(ctx, sshagent_conn_data(conn), req, r, &why), &why);
+}
+
+static void op_refused(void *ctx, struct sshagent_conn *conn, const char *what,
+                       const struct sshagent_reason *why)
+{
+	(void)ctx;
+	if (conn == NULL) {
+		log_warn("refused %s %s", what, why->text);
+		return;
+	}
+	log_info("refused %s for pid %ld uid %ld: %s", what, (long)sshagent_conn_pid(conn),
+	         (long)sshagent_conn_uid(conn),
+	         sshagent_conn_last_refusal(conn) + strlen(what) + 2);
+}
+
+static int op_tick(void *ctx)
+{
+	struct agent *a = ctx;
+	struct reason why;
+
+	keystore_expire(&a->keys, time(NULL));
+	if (a->watch_pid > 0 && kill(a->watch_pid, 0) != 0 && errno == ESRCH)
+		return 1;
+	if (a->reload != NULL && *a->reload) {
+		*a->reload = 0;
+		if (agent_reload(a, &why) != ERR_OK)
+			log_error("%s", why.text);
+	}
+	return 0;
+}
+
+const struct sshagent_ops agent_ops = {
+	.open = op_open,
+	.close = op_close,
+	.list = op_list,
+	.sign = op_sign,
+	.change_keys = op_change_keys,
+	.lock = op_lock,
+	.extension = op_extension,
+	.refused = op_refused,
+	.tick = op_tick,
+	.extensions = extensions,
+};
