@@ -380,9 +380,10 @@ static void sweep(struct server *s)
 
 		if (c->busy)
 			continue;
-		if (!c->failed && conn_process(s, c) != 0)
+		/* A detached connection's fd is the extension's: never read it again. */
+		if (!c->failed && !c->detached && conn_process(s, c) != 0)
 			c->failed = 1;
-		if (c->failed)
+		if (c->failed || c->detached)
 			conn_close(s, i);
 	}
 }
