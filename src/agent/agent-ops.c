@@ -114,6 +114,16 @@ static int op_extension(void *ctx, struct sshagent_conn *conn,
 	return give(pub, agent_extension(ctx, sshagent_conn_data(conn), req, r, &why), &why);
 }
 
+static int op_session_bind(void *ctx, struct sshagent_conn *conn,
+                           const struct sshagent_binding *b, struct sshagent_reason *why)
+{
+	(void)ctx, (void)why;
+	log_debug("pid %ld bound to host key %s%s (%zu binding(s))",
+	          (long)sshagent_conn_pid(conn), b->fingerprint,
+	          b->forwarding ? " for forwarding" : "", sshagent_conn_bindings(conn));
+	return ERR_OK;
+}
+
 static void op_refused(void *ctx, struct sshagent_conn *conn, const char *what,
                        const struct sshagent_reason *why)
 {
@@ -151,6 +161,7 @@ const struct sshagent_ops agent_ops = {
 	.change_keys = op_change_keys,
 	.lock = op_lock,
 	.extension = op_extension,
+	.session_bind = op_session_bind,
 	.refused = op_refused,
 	.tick = op_tick,
 	.extensions = extensions,

@@ -247,6 +247,8 @@ int agent_request_parse(struct wbuf *msg, struct sshagent_request *req)
 	int r;
 
 	memset(req, 0, sizeof(*req));
+	req->raw.data = wbuf_ptr(msg);
+	req->raw.len = wbuf_avail(msg);
 	if ((r = wbuf_get_u8(msg, &type)) != ERR_OK)
 		return ERR_FORMAT;
 	req->type = (enum sshagent_msg)type;

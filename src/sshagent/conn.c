@@ -3,6 +3,7 @@
 
 #include "conn-bindings.h"
 #include "server-conn.h"
+#include "sshkey.h"
 
 uid_t sshagent_conn_uid(const struct sshagent_conn *c)
 {
@@ -37,6 +38,8 @@ int sshagent_conn_binding(const struct sshagent_conn *c, size_t i,
 	out->fingerprint = b->hostkey.fingerprint;
 	out->session_id.data = b->sid;
 	out->session_id.len = b->sid_len;
+	out->signature.data = NULL;
+	out->signature.len = 0;
 	out->forwarding = b->forwarded;
 	return ERR_OK;
 }
@@ -58,4 +61,11 @@ int sshagent_conn_detach(struct sshagent_conn *c, sshagent_detach_fn run, void *
 const struct bindings *conn_bindings(const struct sshagent_conn *c)
 {
 	return &c->bindings;
+}
+
+_Static_assert(SSHAGENT_FINGERPRINT_LEN == SSHKEY_FP_LEN, "fingerprint sizes differ");
+
+void sshagent_fingerprint(const uint8_t *blob, size_t len, char out[SSHAGENT_FINGERPRINT_LEN])
+{
+	sshkey_fingerprint(blob, len, out);
 }

@@ -192,6 +192,8 @@ static int session_bind(const struct serve_config *cfg, struct sshagent_conn *c,
 {
 	struct sshagent_binding b;
 	struct sshagent_reason pub;
+	const uint8_t *skip;
+	size_t skip_len;
 	struct wbuf body;
 	int r;
 
@@ -200,7 +202,12 @@ static int session_bind(const struct serve_config *cfg, struct sshagent_conn *c,
 	    cfg->ops->session_bind == NULL)
 		return r;
 	memset(&pub, 0, sizeof(pub));
+	/* The signature is not kept with the binding: read it again from the request. */
+	wbuf_view(&body, req->u.extension.data.data, req->u.extension.data.len);
 	if (sshagent_conn_binding(c, c->bindings.n - 1, &b) == ERR_OK &&
+	    wbuf_get_string(&body, &skip, &skip_len) == ERR_OK &&
+	    wbuf_get_string(&body, &skip, &skip_len) == ERR_OK &&
+	    wbuf_get_string(&body, &b.signature.data, &b.signature.len) == ERR_OK &&
 	    (r = cfg->ops->session_bind(cfg->ctx, c, &b, &pub)) == ERR_OK)
 		return ERR_OK;
 	/* Vetoed: the connection stays as it was before this binding. */
@@ -249,8 +256,9 @@ static int call_operation(const struct serve_config *cfg, struct sshagent_conn *
 		break;
 	case SSHAGENTC_SIGN_REQUEST:
 		reply->type = SSHAGENT_SIGN_RESPONSE;
-		if (ops->sign != NULL && (r = ops->sign(cfg->ctx, c, req, reply, &pub)) == ERR_OK &&
-		    !reply->begun)
+		if (ops->sign != NULL &&
+		    (ops->confirm == NULL || (r = ops->confirm(cfg->ctx, c, req, &pub)) == ERR_OK) &&
+		    (r = ops->sign(cfg->ctx, c, req, reply, &pub)) == ERR_OK && !reply->begun)
 			r = sshagent_refuse(&pub, ERR_INTERNAL, "the agent made no signature");
 		break;
 	case SSHAGENTC_LOCK:

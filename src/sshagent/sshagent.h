@@ -83,6 +83,7 @@ struct sshagent_binding {
 	struct sshagent_bytes hostkey;          /* the host key blob */
 	const char *fingerprint;                /* "SHA256:..." of the host key */
 	struct sshagent_bytes session_id;
+	struct sshagent_bytes signature;        /* the host's, over the session id */
 	int forwarding;                         /* the agent is forwarded to this host */
 };
 
@@ -113,6 +114,7 @@ struct sshagent_private_key {
 
 struct sshagent_request {
 	enum sshagent_msg type;
+	struct sshagent_bytes raw;              /* the whole message, type byte first */
 	union {
 		struct {
 			struct sshagent_bytes key, data;
@@ -180,6 +182,10 @@ SSHAGENT_EXPORT int sshagent_reply_extension(struct sshagent_reply *r, const uin
 SSHAGENT_EXPORT int sshagent_refuse(struct sshagent_reason *why, int code, const char *fmt,
                                     ...) __attribute__((format(printf, 3, 4)));
 SSHAGENT_EXPORT const char *sshagent_strerror(int code);
+/* OpenSSH's SHA256 fingerprint of a key blob: "SHA256:" and unpadded base64. */
+#define SSHAGENT_FINGERPRINT_LEN 64
+SSHAGENT_EXPORT void sshagent_fingerprint(const uint8_t *blob, size_t len,
+                                          char out[SSHAGENT_FINGERPRINT_LEN]);
 
 /*
  * The operations an agent implements; any may be NULL (the request is then refused as
@@ -198,6 +204,9 @@ struct sshagent_ops {
 	            struct sshagent_reason *why);
 	int (*sign)(void *ctx, struct sshagent_conn *c, const struct sshagent_request *req,
 	            struct sshagent_reply *r, struct sshagent_reason *why);
+	/* Asked before each sign (a confirmation prompt, say): refusing it refuses the sign. */
+	int (*confirm)(void *ctx, struct sshagent_conn *c, const struct sshagent_request *req,
+	               struct sshagent_reason *why);
 	/* ADD_IDENTITY, REMOVE_IDENTITY, REMOVE_ALL_IDENTITIES, the smartcard messages. */
 	int (*change_keys)(void *ctx, struct sshagent_conn *c, const struct sshagent_request *req,
 	                   struct sshagent_reason *why);
