@@ -5,6 +5,7 @@
 
 #include "agent-client.h"
 #include "agent-proto.h"
+#include "client-fd.h"
 #include "err.h"
 
 /* A listing may hold this many keys; more is a broken or hostile agent. */
@@ -36,6 +37,15 @@ struct sshagent_client *sshagent_client_connect(const char *path, struct sshagen
 		free(cl);
 		return NULL;
 	}
+	return cl;
+}
+
+struct sshagent_client *client_adopt_fd(int fd)
+{
+	struct sshagent_client *cl = calloc(1, sizeof(*cl));
+
+	if (cl != NULL)
+		cl->fd = fd;
 	return cl;
 }
 

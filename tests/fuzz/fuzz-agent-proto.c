@@ -1,4 +1,4 @@
-/* libFuzzer target: framing and parsing of agent requests (src/agent-proto.c). */
+/* libFuzzer target: framing and parsing of agent requests (src/sshagent/agent-proto.c). */
 #include <stdlib.h>
 
 #include "agent-proto.h"

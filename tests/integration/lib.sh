@@ -41,10 +41,10 @@ make_token() {
 	export SOFTHSM2_CONF="$T/hsm/softhsm2.conf"
 }
 
-# use_p11wrap: tests/p11wrap.so in front of SoftHSM, played through files in $T/state.
+# use_p11wrap: tests/p11wrap in front of SoftHSM, played through files in $T/state.
 # Sets WRAP (the module to name in a config).
 use_p11wrap() {
-	WRAP=$top_builddir/tests/p11wrap.so
+	WRAP=$top_builddir/tests/p11wrap/.libs/p11wrap.so
 	export P11WRAP_TARGET="$(softhsm_module)" P11WRAP_STATE="$T/state"
 	mkdir -p "$T/state"
 }

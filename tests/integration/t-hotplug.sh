@@ -1,4 +1,4 @@
-# Hot-plug without restart: a token pulled and reinserted (tests/p11wrap.so between the
+# Hot-plug without restart: a token pulled and reinserted (tests/p11wrap between the
 # agent and SoftHSM), a token pulled in the middle of a signature, and PIN keeping.
 . "$(dirname "$0")/lib.sh"
 

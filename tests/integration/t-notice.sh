@@ -1,5 +1,5 @@
 # Notices while a token works: a slow signature (a touch policy, played by a delay in
-# tests/p11wrap.so) runs the notifier, which is told to close when the signature is done;
+# tests/p11wrap) runs the notifier, which is told to close when the signature is done;
 # a fast one shows nothing; a PIN pad login tells the user at once to use the pad.
 . "$(dirname "$0")/lib.sh"
 

@@ -1,6 +1,6 @@
 # PIN handling, with askpass scripts that count their calls and OpenSC's pkcs11-spy
 # counting C_Login: cache idle and max lifetimes, ssh-add -x/-X, a wrong PIN, and tokens
-# one failure away from locking (flags played by tests/p11wrap.so).
+# one failure away from locking (flags played by tests/p11wrap).
 . "$(dirname "$0")/lib.sh"
 
 SPY=$(ls /usr/lib/*/pkcs11/pkcs11-spy.so 2>/dev/null | head -n1)
