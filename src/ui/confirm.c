@@ -16,6 +16,12 @@
 
 /* Hops remembered at once; the least recently seen one makes room for a new one. */
 #define CONFIRM_ORIGINS_MAX 32
+/*
+ * Requests waiting for the screen hold a worker thread each: beyond this many, a request
+ * is declined at once, so that a flood of confirmations cannot take every worker from
+ * clients that need none.
+ */
+#define CONFIRM_MAX_WAITING 4
 #define US_PER_S 1000000ULL
 
 struct origin_state {
@@ -30,6 +36,7 @@ static pthread_mutex_t confirm_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t screen_free;
 static pthread_once_t screen_once = PTHREAD_ONCE_INIT;
 static int screen_busy;
+static int screen_waiting;
 static struct origin_state origins[CONFIRM_ORIGINS_MAX];
 
 /* The condition waits on the monotonic clock, as deadline.h's deadlines do. */
@@ -104,9 +111,14 @@ static int screen_take(unsigned timeout, struct reason *why)
 	struct timespec deadline;
 	int r = 0;
 
+	if (screen_busy && screen_waiting >= CONFIRM_MAX_WAITING)
+		return reason_set(why, ERR_DENIED, "declined without asking: %d confirmations "
+		                  "are already waiting for the one on screen", screen_waiting);
 	deadline_in(&deadline, (long)timeout * 1000);
+	screen_waiting++;
 	while (screen_busy && r != ETIMEDOUT)
 		r = pthread_cond_timedwait(&screen_free, &confirm_lock, &deadline);
+	screen_waiting--;
 	if (screen_busy)
 		return reason_set(why, ERR_DENIED, "declined without asking: another "
 		                  "confirmation stayed on screen for the whole prompt timeout "
