@@ -16,6 +16,7 @@
 #include "config.h"
 #include "duration.h"
 #include "listener.h"
+#include "softkey.h"
 #include "log.h"
 
 #define DEFAULT_ALLOWED_PROVIDERS "/usr/lib*/*,/usr/local/lib*/*"
@@ -27,12 +28,14 @@ struct options {
 	char **command;
 };
 
-static volatile sig_atomic_t quit, reload;
+static volatile sig_atomic_t quit, reload, remove_all;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		reload = 1;
+	else if (sig == SIGUSR1)
+		remove_all = 1;         /* as ssh-agent: every key goes */
 	else
 		quit = 1;
 }
@@ -177,6 +180,7 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 }
@@ -219,6 +223,9 @@ static int run_agent(const struct options *o, const struct config *cfg, int fd,
 		return 1;
 	}
 	a.reload = &reload;
+	a.remove_all = &remove_all;
+	if (softkey_init_secure_heap(&why) != ERR_OK)
+		log_warn("%s: software keys (ssh-add FILE) will be refused", why.text);
 	a.watch_pid = watch_pid;
 	if ((r = sshagent_serve(&agent_ops, &a, &so, &served)) != ERR_OK)
 		log_error("%s", served.text);

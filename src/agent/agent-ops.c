@@ -81,8 +81,7 @@ static int op_change_keys(void *ctx, struct sshagent_conn *conn,
 	switch (req->type) {
 	case SSHAGENTC_ADD_IDENTITY:
 	case SSHAGENTC_ADD_ID_CONSTRAINED:
-		r = reason_set(&why, ERR_UNSUPPORTED, "p11guard keeps keys on tokens only; use "
-		               "ssh-add -s MODULE");
+		r = agent_add_software(ctx, req, &why);
 		break;
 	case SSHAGENTC_REMOVE_IDENTITY:
 	case SSHAGENTC_REMOVE_ALL_IDENTITIES:
@@ -143,6 +142,11 @@ static int op_tick(void *ctx)
 	struct reason why;
 
 	keystore_expire(&a->keys, time(NULL));
+	if (a->remove_all != NULL && *a->remove_all) {
+		*a->remove_all = 0;
+		keystore_remove_all(&a->keys);
+		log_info("SIGUSR1: all keys removed");
+	}
 	if (a->watch_pid > 0 && kill(a->watch_pid, 0) != 0 && errno == ESRCH)
 		return 1;
 	if (a->reload != NULL && *a->reload) {

@@ -74,6 +74,19 @@ static int check_ssh_add_h(const struct ks_identity *id, const struct bindings *
 	return ERR_OK;
 }
 
+/* What a key lives on: its token, or nothing but the agent's memory. */
+static const struct p11_token_desc *token_of(const struct ks_identity *id)
+{
+	static const struct p11_token_desc software = { .label = "software key" };
+
+	return id->soft != NULL ? &software : p11_token_describe(p11_key_token(id->key));
+}
+
+static const char *label_of(const struct ks_identity *id)
+{
+	return id->soft != NULL ? id->comment : p11_key_label(id->key);
+}
+
 static void key_of(const struct ks_identity *id, struct policy_key *k)
 {
 	k->fingerprint = id->fingerprint;
@@ -86,14 +99,15 @@ static void record(struct agent *a, const struct agent_client *c, const struct k
                    const char *event, const char *decision, const char *rule,
                    const char *reason, const char *dest_name)
 {
-	const struct p11_token_desc *d = p11_token_describe(p11_key_token(id->key));
+	const struct p11_token_desc *d = token_of(id);
 	const char *hops[BIND_MAX], *hop_names[BIND_MAX];
 	char names[BIND_MAX][128];
 	struct audit_event ev = {
 		.event = event, .decision = decision, .rule = rule, .reason = reason,
 		.pid = c->pid, .uid = c->uid, .exe = c->exe[0] ? c->exe : NULL,
 		.key_fingerprint = id->fingerprint, .key_comment = id->comment,
-		.token_serial = d->serial, .slot = d->slot_id,
+		.key_source = id->src->name,
+		.token_serial = id->soft != NULL ? NULL : d->serial, .slot = d->slot_id,
 		.dest_fingerprint = rt->dest ? rt->dest->fingerprint : NULL,
 		.dest_name = dest_name && dest_name[0] ? dest_name : NULL,
 		.user = user, .hops = hops, .hop_names = hop_names, .nhops = rt->nhops,
@@ -151,7 +165,7 @@ static int confirm(struct agent *a, const struct ks_identity *id, const struct a
                    const struct policy *pol, const struct route *rt, const char *user,
                    const char *dest_name, struct reason *why)
 {
-	const struct p11_token_desc *d = p11_token_describe(p11_key_token(id->key));
+	const struct p11_token_desc *d = token_of(id);
 	char text[1536], hops[600], program[4096];
 	struct confirm_prompt how;
 
@@ -163,7 +177,7 @@ static int confirm(struct agent *a, const struct ks_identity *id, const struct a
 	         "User: %s\n"
 	         "Via: %s\n"
 	         "Requested by: %s (pid %ld)",
-	         p11_key_label(id->key), d->label, d->serial, d->slot_id,
+	         label_of(id), d->label, d->serial, d->slot_id,
 	         rt->dest ? (dest_name && dest_name[0] ? dest_name : "unknown name") :
 	         "not verified", rt->dest ? " " : "", rt->dest ? rt->dest->fingerprint : "",
 	         user ? user : "not a login", hops, c->exe[0] ? c->exe : "unknown program",
@@ -181,10 +195,10 @@ static void describe_purpose(const struct ks_identity *id, const struct route *r
 	                   rt->dest ? rt->dest->fingerprint : "an unverified host";
 
 	if (user != NULL)
-		snprintf(out, size, "sign with key \"%s\" for %s@%s", p11_key_label(id->key), user,
+		snprintf(out, size, "sign with key \"%s\" for %s@%s", label_of(id), user,
 		         dest);
 	else
-		snprintf(out, size, "sign with key \"%s\"", p11_key_label(id->key));
+		snprintf(out, size, "sign with key \"%s\"", label_of(id));
 }
 
 int agent_authorize_sign(struct agent *a, struct agent_client *c,

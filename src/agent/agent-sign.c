@@ -7,6 +7,15 @@
 #include "agent.h"
 #include "log.h"
 #include "notice.h"
+#include "softkey.h"
+
+/* Software RSA keys may be up to 16384 bits; token signatures fit P11_MAX_SIG. */
+#define RAW_SIG_MAX 2048
+
+static const struct key_material *public_of(const struct ks_identity *id)
+{
+	return id->soft != NULL ? softkey_public(id->soft) : p11_key_public(id->key);
+}
 
 static int encode_response(const struct ks_identity *id, const char *alg_name,
                            const uint8_t *raw, size_t raw_len, struct sshagent_reply *reply)
@@ -15,8 +24,7 @@ static int encode_response(const struct ks_identity *id, const char *alg_name,
 	int r;
 
 	wbuf_init(&sig, 4096);
-	if ((r = sshkey_signature(p11_key_public(id->key), alg_name, raw, raw_len, &sig)) ==
-	    ERR_OK)
+	if ((r = sshkey_signature(public_of(id), alg_name, raw, raw_len, &sig)) == ERR_OK)
 		r = sshagent_reply_signature(reply, wbuf_ptr(&sig), wbuf_avail(&sig));
 	wbuf_free(&sig);
 	return r;
@@ -41,10 +49,22 @@ static struct notice *arm_notice(const struct ks_identity *id, const char *purpo
 	                  "p11guard: touch or confirm on your token", body, pad);
 }
 
+/* A token signature, with a notice should the token make us wait. */
+static int token_sign(const struct ks_identity *id, enum sig_alg alg,
+                      const struct sshagent_bytes *data, const char *purpose, uint8_t *raw,
+                      size_t *raw_len, struct reason *why)
+{
+	struct notice *waiting = arm_notice(id, purpose);
+	int r = p11_key_sign(id->key, alg, data->data, data->len, purpose, raw, raw_len, why);
+
+	notice_end(waiting);
+	return r;
+}
+
 int agent_sign(struct agent *a, struct agent_client *c, const struct sshagent_request *req,
                struct sshagent_reply *reply, struct reason *why)
 {
-	uint8_t raw[P11_MAX_SIG];
+	uint8_t raw[RAW_SIG_MAX];
 	char purpose[384];
 	struct ks_identity *id = NULL;
 	enum sig_alg alg;
@@ -57,16 +77,15 @@ int agent_sign(struct agent *a, struct agent_client *c, const struct sshagent_re
 	id = keystore_find(&a->keys, req->u.sign.key.data, req->u.sign.key.len);
 	if (id == NULL)
 		return reason_set(why, ERR_KEY_NOT_FOUND, "the agent holds no such key");
-	if ((r = sshkey_sigalg(p11_key_public(id->key), agent_rsa_sig(req->u.sign.flags), &alg,
+	if ((r = sshkey_sigalg(public_of(id), agent_rsa_sig(req->u.sign.flags), &alg,
 	                       &alg_name)) != ERR_OK)
 		reason_set(why, r, "no signature algorithm for this key");
 	else if ((r = agent_authorize_sign(a, c, id, req->u.sign.data.data, req->u.sign.data.len,
 	                                   purpose, sizeof(purpose), why)) == ERR_OK) {
-		struct notice *waiting = arm_notice(id, purpose);
-
-		r = p11_key_sign(id->key, alg, req->u.sign.data.data, req->u.sign.data.len, purpose,
-		                 raw, &raw_len, why);
-		notice_end(waiting);
+		r = id->soft != NULL ?
+		    softkey_sign(id->soft, alg, req->u.sign.data.data, req->u.sign.data.len, raw,
+		                 sizeof(raw), &raw_len, why) :
+		    token_sign(id, alg, &req->u.sign.data, purpose, raw, &raw_len, why);
 	}
 	if (r == ERR_OK) {
 		log_debug("signed with %s (%s) for pid %ld", id->fingerprint, alg_name, (long)c->pid);

@@ -28,25 +28,6 @@ static int provider_allowed(const char *patterns, const char *path)
 	return allowed;
 }
 
-/* Extension constraints: OpenSSH's destination restrictions (ssh-add -h), nothing else. */
-static int parse_constraints(const struct sshagent_constraints *c,
-                             struct dest_constraints **dest, struct reason *why)
-{
-	char *name;
-
-	if (c->n_other > 0 || c->has_associated_certs) {
-		name = c->n_other > 0 ? agent_bytes_strdup(c->other[0]) : NULL;
-		reason_set(why, ERR_UNSUPPORTED, "key constraint \"%s\" is not supported",
-		           c->n_other == 0 ? AGENT_EXT_ASSOCIATED_CERTS : name ? name : "?");
-		free(name);
-		return why->code;
-	}
-	if (c->restrict_destination.data == NULL)
-		return ERR_OK;
-	return dest_constraints_parse(c->restrict_destination.data, c->restrict_destination.len,
-	                              dest, why);
-}
-
 /* Checks the given PIN on each token that needs one; an empty PIN means "ask later". */
 static int tokens_login(struct ks_source *src, const char *pin, struct reason *why)
 {
@@ -65,25 +46,17 @@ static int add_provider(struct agent *a, const char *path, const char *pin,
 {
 	struct ks_pin_spec askpass = { .kind = PIN_SOURCE_ASKPASS, .fn = agent_pin_source };
 	struct p11_pin_cache cache = { 0, 0, 0 };
-	struct dest_constraints *dest = NULL;
 	struct ks_source *src = NULL;
 	int r;
 
-	if ((r = parse_constraints(c, &dest, why)) != ERR_OK)
-		return r;
 	r = ks_source_open(path, path, path, NULL, &askpass, &cache, &src, why);
 	if (r == ERR_OK && src->nids == 0)
 		r = reason_set(why, ERR_KEY_NOT_FOUND, "no keys found on %zu token(s) of %s",
 		               src->ntokens, path);
-	if (r != ERR_OK) {
+	if (r != ERR_OK || (r = agent_apply_constraints(a, c, src, why)) != ERR_OK) {
 		ks_source_unref(src);
-		dest_constraints_unref(dest);
 		return r;
 	}
-	src->dest = dest;
-	src->confirm = c->confirm;
-	if (c->lifetime > 0 || a->default_lifetime > 0)
-		src->expires = time(NULL) + (c->lifetime > 0 ? c->lifetime : a->default_lifetime);
 	if ((r = tokens_login(src, pin, why)) != ERR_OK ||
 	    (r = keystore_add(&a->keys, src, why)) != ERR_OK) {
 		ks_source_unref(src);

@@ -39,6 +39,16 @@ void agent_free(struct agent *a)
 	explicit_bzero(a->lock.hash, sizeof(a->lock.hash));
 }
 
+int agent_software_allowed(struct agent *a)
+{
+	int denied;
+
+	pthread_mutex_lock(&a->policy_lock);
+	denied = a->software_keys_denied;
+	pthread_mutex_unlock(&a->policy_lock);
+	return !denied;
+}
+
 struct policy *agent_policy(struct agent *a)
 {
 	struct policy *p;
@@ -74,6 +84,7 @@ static int apply_config(struct agent *a, const struct config *cfg, struct reason
 	old = a->policy;
 	a->policy = p;
 	a->confirm_via = cfg->confirm.via;
+	a->software_keys_denied = cfg->software_keys_deny;
 	free(a->confirm_program);
 	a->confirm_program = confirm_program;
 	pthread_mutex_unlock(&a->policy_lock);

@@ -47,10 +47,12 @@ struct agent {
 	/* The top-level confirm_prompt, under policy_lock; UNSET: each source's own default. */
 	enum confirm_via confirm_via;
 	char *confirm_program;
+	int software_keys_denied;       /* software_keys: deny, under policy_lock */
 	struct audit audit;
 	struct hotplug hotplug;
 	/* The event loop's signals: reload (SIGHUP), and a process whose end ends us. */
 	volatile sig_atomic_t *reload;
+	volatile sig_atomic_t *remove_all;      /* SIGUSR1 */
 	pid_t watch_pid;
 };
 
@@ -93,6 +95,13 @@ int agent_sign(struct agent *a, struct agent_client *c, const struct sshagent_re
                struct sshagent_reply *r, struct reason *why)
 	__attribute__((warn_unused_result));
 int agent_smartcard(struct agent *a, const struct sshagent_request *req, struct reason *why)
+	__attribute__((warn_unused_result));
+int agent_add_software(struct agent *a, const struct sshagent_request *req,
+                       struct reason *why) __attribute__((warn_unused_result));
+int agent_software_allowed(struct agent *a);
+/* Lifetime, confirm and ssh-add -h restrictions of an add request, put on its source. */
+int agent_apply_constraints(struct agent *a, const struct sshagent_constraints *c,
+                            struct ks_source *src, struct reason *why)
 	__attribute__((warn_unused_result));
 int agent_lock(struct agent *a, struct agent_client *c, const struct sshagent_request *req,
                struct reason *why) __attribute__((warn_unused_result));

@@ -24,7 +24,7 @@ const char config_builtin_default[] =
 
 static const char *const top_keys[] = {
 	"tokens", "policy", "audit", "prompt_timeout", "confirm_prompt", "rescan_interval",
-	"notify", NULL
+	"notify", "software_keys", NULL
 };
 static const char *const notify_keys[] = { "after", "command", NULL };
 static const char *const audit_keys[] = { "file", "syslog", NULL };
@@ -126,6 +126,20 @@ static int parse_confirm(struct ywalk *w, yaml_node_t *n, struct config_confirm 
 	return dup_pinentry(w, s, &c->program);
 }
 
+/* software_keys: allow | deny */
+static int parse_software_keys(struct ywalk *w, yaml_node_t *n, struct config *cfg)
+{
+	const char *s;
+	int r;
+
+	if ((r = yw_string(w, n, "software_keys", &s)) != ERR_OK)
+		return r;
+	if (strcmp(s, "allow") != 0 && strcmp(s, "deny") != 0)
+		return yw_error(w, n, "expected allow or deny for software_keys, not \"%s\"", s);
+	cfg->software_keys_deny = strcmp(s, "deny") == 0;
+	return ERR_OK;
+}
+
 static int parse_pin(struct ywalk *w, yaml_node_t *n, struct config_token *t)
 {
 	const char *s;
@@ -170,6 +184,9 @@ static int parse_token(struct ywalk *w, yaml_node_t *n, struct config_token *t, 
 	if ((v = yw_get(w, n, "name")) != NULL) {
 		if ((r = dup_string(w, v, "name", &t->name)) != ERR_OK)
 			return r;
+		if (strcmp(t->name, KEYSTORE_SOFTWARE) == 0)
+			return yw_error(w, v, "the token name \"%s\" is reserved for software keys",
+			                KEYSTORE_SOFTWARE);
 	} else if (asprintf(&t->name, "token%zu", index + 1) < 0) {
 		t->name = NULL;
 		return reason_set(w->why, ERR_ALLOC, "out of memory");
@@ -277,6 +294,9 @@ static int parse_sections(struct ywalk *w, yaml_node_t *root, struct config *cfg
 		return r;
 	if ((v = yw_get(w, root, "confirm_prompt")) != NULL &&
 	    (r = parse_confirm(w, v, &cfg->confirm)) != ERR_OK)
+		return r;
+	if ((v = yw_get(w, root, "software_keys")) != NULL &&
+	    (r = parse_software_keys(w, v, cfg)) != ERR_OK)
 		return r;
 	if ((v = yw_get(w, root, "rescan_interval")) != NULL &&
 	    (r = parse_duration(w, v, "rescan_interval", 1, 3600, &cfg->rescan_interval)) !=

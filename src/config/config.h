@@ -42,6 +42,7 @@ struct config {
 	struct audit_settings audit;
 	unsigned prompt_timeout;        /* seconds a confirmation may wait; 0: the default */
 	struct config_confirm confirm;  /* the top-level confirm_prompt; UNSET: not given */
+	int software_keys_deny;         /* software_keys: deny (default allow, as ssh-agent) */
 	unsigned rescan_interval;       /* seconds between token rescans; 0: the default */
 	struct config_notify {
 		unsigned after_ms;      /* a signature this slow gets a notice */

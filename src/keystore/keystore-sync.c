@@ -81,6 +81,8 @@ static void rescan_source(struct keystore *ks, struct ks_source *src)
 	int changed;
 
 	reason_clear(&why);
+	if (src->module == NULL)
+		return;         /* a software key: nothing to rescan */
 	if (p11_tokens_refresh(src->module, src->uri, src->tokens, src->ntokens, &tokens, &n,
 	                       &changed, &why) != ERR_OK && tokens == NULL) {
 		note_error(src, &why);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "keystore.h"
+#include "softkey.h"
 
 void keystore_init(struct keystore *ks)
 {
@@ -13,6 +14,7 @@ void keystore_init(struct keystore *ks)
 
 static void identity_clear(struct ks_identity *id)
 {
+	softkey_free(id->soft);
 	free(id->blob);
 	free(id->comment);
 	free(id->uri);
@@ -46,17 +48,14 @@ static void source_free(struct ks_source *src)
 	free(src);
 }
 
-static int identity_init(struct ks_identity *id, struct ks_source *src,
-                         const struct p11_key *key)
+/* The identity's SSH blob and fingerprint, from its public key. */
+static int identity_blob(struct ks_identity *id, const struct key_material *pub)
 {
-	const struct p11_token_desc *d = p11_token_describe(p11_key_token(key));
 	struct wbuf blob;
 	int r;
 
-	id->src = src;
-	id->key = key;
 	wbuf_init(&blob, 64 * 1024);
-	if ((r = sshkey_blob(p11_key_public(key), &blob)) != ERR_OK) {
+	if ((r = sshkey_blob(pub, &blob)) != ERR_OK) {
 		wbuf_free(&blob);
 		return r;
 	}
@@ -65,14 +64,27 @@ static int identity_init(struct ks_identity *id, struct ks_source *src,
 	if (id->blob != NULL)
 		memcpy(id->blob, wbuf_ptr(&blob), id->blob_len);
 	wbuf_free(&blob);
+	if (id->blob == NULL)
+		return ERR_ALLOC;
+	sshkey_fingerprint(id->blob, id->blob_len, id->fingerprint);
+	return ERR_OK;
+}
+
+static int identity_init(struct ks_identity *id, struct ks_source *src,
+                         const struct p11_key *key)
+{
+	const struct p11_token_desc *d = p11_token_describe(p11_key_token(key));
+	int r;
+
+	id->src = src;
+	id->key = key;
+	if ((r = identity_blob(id, p11_key_public(key))) != ERR_OK)
+		return r;
 	/* The comment names key and token, so `ssh-add -l` says where a key lives. */
 	if (asprintf(&id->comment, "%s (%s #%s)", p11_key_label(key), d->label, d->serial) < 0)
 		id->comment = NULL;
 	id->uri = p11_key_uri(key);
-	if (id->blob == NULL || id->comment == NULL || id->uri == NULL)
-		return ERR_ALLOC;
-	sshkey_fingerprint(id->blob, id->blob_len, id->fingerprint);
-	return ERR_OK;
+	return id->comment == NULL || id->uri == NULL ? ERR_ALLOC : ERR_OK;
 }
 
 /* Tokens get the source's PIN source and cache; identities are computed for their keys. */
@@ -159,6 +171,35 @@ fail:
 	return r;
 }
 
+int ks_source_software(struct softkey *sk, const char *comment, struct ks_source **out,
+                       struct reason *why)
+{
+	struct ks_source *src = source_new(KEYSTORE_SOFTWARE, NULL, NULL);
+	struct ks_identity *id;
+
+	*out = NULL;
+	if (src == NULL || (src->pin = calloc(1, sizeof(*src->pin))) == NULL ||
+	    (src->ids = calloc(1, sizeof(*src->ids))) == NULL) {
+		softkey_free(sk);
+		if (src != NULL)
+			source_free(src);
+		return reason_set(why, ERR_ALLOC, "out of memory");
+	}
+	src->pin->refs = 1;
+	src->pin->kind = PIN_SOURCE_NONE;
+	id = &src->ids[0];
+	id->src = src;
+	id->soft = sk;
+	src->nids = 1;
+	if (identity_blob(id, softkey_public(sk)) != ERR_OK ||
+	    (id->comment = strdup(comment)) == NULL) {
+		source_free(src);
+		return reason_set(why, ERR_ALLOC, "out of memory");
+	}
+	*out = src;
+	return ERR_OK;
+}
+
 static struct ks_identity *find_blob(const struct ks_source *src, const uint8_t *blob,
                                      size_t len)
 {
@@ -204,23 +245,6 @@ void ks_source_unref(struct ks_source *src)
 		source_free(src);
 }
 
-int keystore_add(struct keystore *ks, struct ks_source *src, struct reason *why)
-{
-	int r = ERR_OK;
-
-	pthread_mutex_lock(&ks->lock);
-	for (size_t i = 0; i < ks->nsources && src->provider != NULL; i++)
-		if (ks->sources[i]->provider != NULL &&
-		    strcmp(ks->sources[i]->provider, src->provider) == 0)
-			r = reason_set(why, ERR_DENIED, "provider %s is already added", src->provider);
-	if (r == ERR_OK && ks->nsources >= KEYSTORE_MAX_SOURCES)
-		r = reason_set(why, ERR_LIMIT, "too many token sources (%d)", KEYSTORE_MAX_SOURCES);
-	else if (r == ERR_OK)
-		ks->sources[ks->nsources++] = src;
-	pthread_mutex_unlock(&ks->lock);
-	return r;
-}
-
 /* Unlists source `i`; called with the lock held. */
 static void unlist(struct keystore *ks, size_t i)
 {
@@ -229,6 +253,46 @@ static void unlist(struct keystore *ks, size_t i)
 	ks->sources[i] = ks->sources[--ks->nsources];
 	ks->sources[ks->nsources] = NULL;
 	ks_source_unref(src);
+}
+
+static int is_software(const struct ks_source *src)
+{
+	return src->module == NULL;
+}
+
+/* The same software key added again replaces the old entry; under the lock. */
+static void unlist_same_software(struct keystore *ks, const struct ks_source *src)
+{
+	for (size_t i = ks->nsources; i-- > 0;)
+		if (is_software(ks->sources[i]) &&
+		    find_blob(ks->sources[i], src->ids[0].blob, src->ids[0].blob_len) != NULL)
+			unlist(ks, i);
+}
+
+int keystore_add(struct keystore *ks, struct ks_source *src, struct reason *why)
+{
+	size_t same_kind = 0;
+	int r = ERR_OK;
+
+	pthread_mutex_lock(&ks->lock);
+	if (is_software(src))
+		unlist_same_software(ks, src);
+	for (size_t i = 0; i < ks->nsources; i++) {
+		same_kind += is_software(ks->sources[i]) == is_software(src);
+		if (src->provider != NULL && ks->sources[i]->provider != NULL &&
+		    strcmp(ks->sources[i]->provider, src->provider) == 0)
+			r = reason_set(why, ERR_DENIED, "provider %s is already added", src->provider);
+	}
+	if (r == ERR_OK && is_software(src) && same_kind >= KEYSTORE_MAX_SOFTWARE_KEYS)
+		r = reason_set(why, ERR_LIMIT, "the agent holds %d software keys already; remove "
+		               "some first (ssh-add -d)", KEYSTORE_MAX_SOFTWARE_KEYS);
+	else if (r == ERR_OK && !is_software(src) && same_kind >= KEYSTORE_MAX_TOKEN_SOURCES)
+		r = reason_set(why, ERR_LIMIT, "too many token sources (%d)",
+		               KEYSTORE_MAX_TOKEN_SOURCES);
+	else if (r == ERR_OK)
+		ks->sources[ks->nsources++] = src;
+	pthread_mutex_unlock(&ks->lock);
+	return r;
 }
 
 int keystore_remove_provider(struct keystore *ks, const char *provider)
@@ -267,14 +331,18 @@ int keystore_remove_identity(struct keystore *ks, const uint8_t *blob, size_t le
 	int r = ERR_KEY_NOT_FOUND;
 
 	pthread_mutex_lock(&ks->lock);
-	for (size_t i = 0; i < ks->nsources; i++) {
+	for (size_t i = ks->nsources; i-- > 0;) {
 		for (size_t k = 0; k < ks->sources[i]->nids; k++) {
 			struct ks_identity *id = &ks->sources[i]->ids[k];
 
-			if (!id->removed && id->blob_len == len && memcmp(id->blob, blob, len) == 0) {
-				id->removed = 1;
-				r = ERR_OK;
+			if (id->removed || id->blob_len != len || memcmp(id->blob, blob, len) != 0)
+				continue;
+			r = ERR_OK;
+			if (is_software(ks->sources[i])) {
+				unlist(ks, i);
+				break;
 			}
+			id->removed = 1;
 		}
 	}
 	pthread_mutex_unlock(&ks->lock);

@@ -14,13 +14,21 @@
 #include "p11.h"
 #include "sshkey.h"
 
-#define KEYSTORE_MAX_SOURCES 64
+/* Token sources (config entries and ssh-add -s), and software keys (ssh-add FILE). */
+#define KEYSTORE_MAX_TOKEN_SOURCES 64
+#define KEYSTORE_MAX_SOFTWARE_KEYS 1000
+#define KEYSTORE_MAX_SOURCES (KEYSTORE_MAX_TOKEN_SOURCES + KEYSTORE_MAX_SOFTWARE_KEYS)
+/* The token name software keys carry for the policy's `keys:` selectors. */
+#define KEYSTORE_SOFTWARE "software:"
+
+struct softkey;
 
 struct ks_source;
 
 struct ks_identity {
 	struct ks_source *src;
-	const struct p11_key *key;
+	const struct p11_key *key;      /* a token key; NULL for a software key */
+	struct softkey *soft;           /* a software key (owned here); NULL for a token key */
 	uint8_t *blob;
 	size_t blob_len;
 	char *comment;
@@ -50,7 +58,9 @@ struct ks_pin_spec {
 
 /*
  * A source is immutable once listed, but for `removed` flags and refs: a hot-plug rescan
- * that finds other tokens lists a new source in its place (see keystore-sync.c).
+ * that finds other tokens lists a new source in its place (see keystore-sync.c). A
+ * software key is a source of its own, without a module, so that its constraints are the
+ * source's.
  */
 struct ks_source {
 	char *name;
@@ -81,7 +91,10 @@ struct keystore {
 void keystore_init(struct keystore *ks);
 void keystore_clear(struct keystore *ks);
 
-/* Builds a source from opened tokens (taking them over) and lists it. */
+/*
+ * Lists a source. A software key already listed is replaced (its constraints and comment
+ * renewed, as ssh-agent does); caps: 64 token sources, 1,000 software keys.
+ */
 int keystore_add(struct keystore *ks, struct ks_source *src, struct reason *why)
 	__attribute__((warn_unused_result));
 /*
@@ -93,6 +106,9 @@ int ks_source_open(const char *name, const char *provider, const char *spec, con
                    const struct ks_pin_spec *pin, const struct p11_pin_cache *cache,
                    struct ks_source **out, struct reason *why)
 	__attribute__((warn_unused_result));
+/* A new, unlisted source for one software key (taken over); `comment` is ssh-add's. */
+int ks_source_software(struct softkey *sk, const char *comment, struct ks_source **out,
+                       struct reason *why) __attribute__((warn_unused_result));
 /* A new source like `old` with `tokens` (taken over); NULL when out of memory. */
 struct ks_source *ks_source_renew(const struct ks_source *old, struct p11_token **tokens,
                                   size_t ntokens);
@@ -105,6 +121,7 @@ void keystore_release(struct keystore *ks, struct ks_source **srcs, size_t n);
 
 int keystore_remove_provider(struct keystore *ks, const char *provider);
 void keystore_remove_all(struct keystore *ks);
+/* A token key is marked removed; a software key is dropped and wiped at once. */
 int keystore_remove_identity(struct keystore *ks, const uint8_t *blob, size_t len);
 /* Drops sources whose lifetime has passed. */
 void keystore_expire(struct keystore *ks, time_t now);

@@ -178,6 +178,7 @@ void audit_record(struct audit *au, const struct audit_event *ev)
 	field(&b, "exe", ev->exe);
 	field(&b, "key", ev->key_fingerprint);
 	field(&b, "key_comment", ev->key_comment);
+	field(&b, "key_source", ev->key_source);
 	field(&b, "token_serial", ev->token_serial);
 	field_num(&b, "slot", (long long)ev->slot);
 	field(&b, "dest_host_key", ev->dest_fingerprint);

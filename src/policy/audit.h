@@ -32,6 +32,7 @@ struct audit_event {
 	uid_t uid;
 	const char *exe;
 	const char *key_fingerprint, *key_comment, *token_serial;
+	const char *key_source;         /* the token entry's name, or "software:" */
 	unsigned long slot;
 	const char *dest_fingerprint, *dest_name;       /* NULL: none verified */
 	const char *user;

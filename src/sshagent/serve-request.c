@@ -297,7 +297,12 @@ int serve_request(const struct serve_config *cfg, struct sshagent_conn *c)
 
 	reason_clear(&why);
 	if ((r = agent_request_parse(&c->msg, &req)) != ERR_OK) {
-		reason_set(&why, r, "message type %u: %s", req.type, err_text(r));
+		if (r == ERR_UNSUPPORTED && req.u.add.key.type[0] != '\0' &&
+		    (req.type == SSHAGENTC_ADD_IDENTITY || req.type == SSHAGENTC_ADD_ID_CONSTRAINED))
+			reason_set(&why, r, "key type %s is not supported (security keys and "
+			           "post-quantum keys are not)", req.u.add.key.type);
+		else
+			reason_set(&why, r, "message type %u: %s", req.type, err_text(r));
 		r = refuse(cfg, c, req.type == SSHAGENTC_EXTENSION ? SSHAGENT_EXTENSION_FAILURE :
 		           SSHAGENT_FAILURE, &why, "request");
 	} else if ((r = call_operation(cfg, c, &req, &reply, &why)) != ERR_OK) {

@@ -79,14 +79,14 @@ static int parse_components(struct wbuf *b, struct key_material *pub)
 	return r;
 }
 
-static EVP_PKEY *pkey_from_data(const char *name, OSSL_PARAM_BLD *bld)
+EVP_PKEY *sshpub_pkey_fromdata(const char *name, int selection, OSSL_PARAM_BLD *bld)
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, name, NULL);
 	OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
 	EVP_PKEY *pkey = NULL;
 
 	if (ctx == NULL || params == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+	    EVP_PKEY_fromdata(ctx, &pkey, selection, params) != 1)
 		pkey = NULL;
 	OSSL_PARAM_free(params);
 	EVP_PKEY_CTX_free(ctx);
@@ -113,13 +113,13 @@ static EVP_PKEY *pkey_new(const struct key_material *pub)
 		if (n != NULL && e != NULL &&
 		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) == 1 &&
 		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) == 1)
-			pkey = pkey_from_data("RSA", bld);
+			pkey = sshpub_pkey_fromdata("RSA", EVP_PKEY_PUBLIC_KEY, bld);
 	} else if (kt != NULL && kt->group != NULL &&
 	           OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
 	                                           kt->group, 0) == 1 &&
 	           OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub->point,
 	                                            pub->point_len) == 1) {
-		pkey = pkey_from_data("EC", bld);
+		pkey = sshpub_pkey_fromdata("EC", EVP_PKEY_PUBLIC_KEY, bld);
 		/* A point off the curve must never reach a verification. */
 		if (pkey != NULL && ((check = EVP_PKEY_CTX_new(pkey, NULL)) == NULL ||
 		                     EVP_PKEY_public_check(check) != 1)) {

@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+
 #include "sshkey.h"
 
 struct sshpub {
@@ -25,6 +28,11 @@ int sshpub_copy(const struct sshpub *from, struct sshpub *to) WUR;
 /* Verifies an SSH signature blob by `k` over `data`; ERR_DENIED when it does not hold. */
 int sshpub_verify(const struct sshpub *k, const uint8_t *sig, size_t sig_len,
                   const uint8_t *data, size_t data_len) WUR;
+/*
+ * An OpenSSL key of type `name` ("RSA", "EC") from the parameters in `bld`, with
+ * `selection` (EVP_PKEY_PUBLIC_KEY, EVP_PKEY_KEYPAIR); NULL when they make no key.
+ */
+EVP_PKEY *sshpub_pkey_fromdata(const char *name, int selection, OSSL_PARAM_BLD *bld);
 /* "ssh-ed25519 AAAA..." text form, as in known_hosts; the caller frees it. */
 int sshpub_parse_text(const char *text, struct sshpub *out) WUR;
 

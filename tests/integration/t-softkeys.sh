@@ -1,0 +1,122 @@
+# Software keys (ssh-add FILE) behave as with OpenSSH's ssh-agent, under p11guard's policy:
+# every key type added, listed, used for login and removed; -t, -c, -h direct and multi-hop
+# with a user; ssh-add -d, -D and SIGUSR1; the same listings as ssh-agent after the same
+# adds and removes; `keys: "software:"` in a policy and `software_keys: deny`.
+. "$(dirname "$0")/lib.sh"
+
+make_askpass "$PIN"
+echo "tokens: []" > "$T/empty.yaml"
+start_agent --config "$T/empty.yaml"
+start_sshd A; start_sshd B
+KEYS="rsa ecdsa256 ecdsa384 ecdsa521 ed25519"
+for k in $KEYS; do
+	case $k in
+	rsa) args="-t rsa -b 2048" ;;
+	ecdsa*) args="-t ecdsa -b ${k#ecdsa}" ;;
+	ed25519) args="-t ed25519" ;;
+	esac
+	# shellcheck disable=SC2086
+	ssh-keygen -q $args -N '' -C "key-$k" -f "$T/$k"
+	cat "$T/$k.pub" >> "$T/A.keys"
+done
+ssh-keygen -q -t ed25519 -N '' -f "$T/hop"     # a plain key for logging in to B
+cat "$T/hop.pub" >> "$T/B.keys"
+accepted() { grep -c "Accepted publickey for root" "$T/sshd-A.log" || true; }
+listed() { ssh-add -l 2>/dev/null | grep -c SHA256 || true; }
+
+for k in $KEYS; do
+	ssh-add "$T/$k" 2> "$T/add.err" || fail "ssh-add $k: $(cat "$T/add.err")"
+done
+[ "$(listed)" -eq 5 ] || fail "$(listed) keys listed, want 5"
+for k in $KEYS; do
+	before=$(accepted)
+	ssh_run "$A_PORT" "$T/$k.pub" root@127.0.0.1 true || fail "login with software $k"
+	[ "$(accepted)" -eq $((before + 1)) ] || fail "A did not accept $k"
+	ssh-add -T "$T/$k.pub" || fail "ssh-add -T $k"
+done
+ok "RSA, ECDSA P-256/384/521 and Ed25519 file keys: added, listed, ssh-add -T, logged in"
+
+ssh-add -d "$T/rsa" 2>/dev/null || fail "ssh-add -d rsa"
+[ "$(listed)" -eq 4 ] || fail "ssh-add -d left $(listed) keys"
+ssh_run "$A_PORT" "$T/rsa.pub" root@127.0.0.1 true 2>/dev/null && fail "a removed key logged in"
+ssh-add -D 2>/dev/null || fail "ssh-add -D"
+[ "$(listed)" -eq 0 ] || fail "ssh-add -D left $(listed) keys"
+ssh-add "$T/ed25519" "$T/ecdsa256" 2>/dev/null || fail "ssh-add two keys"
+kill -USR1 "$AGENT_PID"
+wait_for 5 sh -c '! ssh-add -l | grep -q SHA256' || fail "SIGUSR1 did not remove the keys"
+ok "ssh-add -d FILE, ssh-add -D and SIGUSR1 remove software keys"
+
+ssh-add -t 2 "$T/ed25519" 2>/dev/null || fail "ssh-add -t"
+[ "$(listed)" -eq 1 ] || fail "a key with a lifetime is not listed"
+wait_for 6 sh -c '! ssh-add -l | grep -q SHA256' || fail "the key outlived its lifetime"
+rm -f "$T/confirm.count"
+ssh-add -c "$T/ed25519" 2>/dev/null || fail "ssh-add -c"
+ssh-add -T "$T/ed25519.pub" || fail "a confirmed signature"
+[ "$(wc -l < "$T/confirm.count")" -eq 1 ] || fail "ssh-add -c asked no confirmation"
+ssh-add -D 2>/dev/null
+ok "-t expires the key, -c asks before each signature"
+
+a="[127.0.0.1]:$A_PORT"; b="[127.0.0.1]:$B_PORT"
+ssh-add -H "$T/known_hosts" -h "$a" "$T/ecdsa384" 2>/dev/null || fail "ssh-add -h A"
+ssh_run "$A_PORT" "$T/ecdsa384.pub" root@127.0.0.1 true || fail "-h A: login to A"
+cat "$T/ecdsa384.pub" >> "$T/B.keys"
+ssh_run "$B_PORT" "$T/ecdsa384.pub" root@127.0.0.1 true 2>/dev/null && fail "-h A: login to B"
+ssh-add -D 2>/dev/null
+ssh-add -H "$T/known_hosts" -h "$b" -h "$b>nobody@$a" "$T/ecdsa256" 2>/dev/null ||
+	fail "ssh-add -h B -h B>nobody@A"
+ssh_run "$B_PORT" "$T/hop" -A root@127.0.0.1 "$(inner_ssh "$A_PORT" "$T/ecdsa256.pub")" \
+	2>/dev/null && fail "B>nobody@A let root log in to A"
+ssh-add -D 2>/dev/null
+ssh-add -H "$T/known_hosts" -h "$b" -h "$b>root@$a" "$T/ecdsa256" 2>/dev/null ||
+	fail "ssh-add -h B -h B>root@A"
+before=$(accepted)
+ssh_run "$B_PORT" "$T/hop" -A root@127.0.0.1 "$(inner_ssh "$A_PORT" "$T/ecdsa256.pub")" ||
+	fail "B>root@A: the forwarded login from B to A"
+[ "$(accepted)" -eq $((before + 1)) ] || fail "A did not accept the forwarded login"
+ssh-add -D 2>/dev/null
+ok "-h A allows A only; -h B -h B>root@A allows root through B, not nobody"
+
+# Side by side with OpenSSH's ssh-agent: the same adds and removes, the same listings.
+ssh-agent -D -a "$T/ossh.sock" > "$T/ssh-agent.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for 10 test -S "$T/ossh.sock" || fail "ssh-agent did not start"
+for sock in "$SSH_AUTH_SOCK" "$T/ossh.sock"; do
+	SSH_AUTH_SOCK=$sock ssh-add "$T/rsa" "$T/ecdsa521" "$T/ed25519" "$T/ecdsa256" 2>/dev/null
+	SSH_AUTH_SOCK=$sock ssh-add -d "$T/ecdsa521" 2>/dev/null
+	SSH_AUTH_SOCK=$sock ssh-add "$T/rsa" 2>/dev/null          # again: replaced, not doubled
+	SSH_AUTH_SOCK=$sock ssh-add -l | sort > "$sock.l"
+	SSH_AUTH_SOCK=$sock ssh-add -L | sort > "$sock.L"
+done
+cmp -s "$SSH_AUTH_SOCK.l" "$T/ossh.sock.l" ||
+	fail "ssh-add -l differs: $(cat "$SSH_AUTH_SOCK.l") // $(cat "$T/ossh.sock.l")"
+cmp -s "$SSH_AUTH_SOCK.L" "$T/ossh.sock.L" || fail "ssh-add -L differs from ssh-agent's"
+ssh-add -D 2>/dev/null
+ok "ssh-add -l and -L match OpenSSH's ssh-agent after the same adds and removes"
+
+# Under a policy: `software:` selects software keys; software_keys: deny refuses them.
+kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true
+cat > "$T/policy.yaml" <<CFG
+tokens: []
+policy:
+  default: deny
+  known_hosts: [ "$T/known_hosts" ]
+  rules:
+    - action: allow
+      keys: "software:"
+      to: "[127.0.0.1]:$A_PORT"
+CFG
+start_agent --config "$T/policy.yaml"
+ssh-add "$T/ed25519" 2>/dev/null || fail "ssh-add under a policy"
+ssh_run "$A_PORT" "$T/ed25519.pub" root@127.0.0.1 true || fail "keys: software: to A"
+cat "$T/ed25519.pub" >> "$T/B.keys"
+ssh_run "$B_PORT" "$T/ed25519.pub" root@127.0.0.1 true 2>/dev/null && fail "software key to B"
+# Not even offered on a connection bound for B, and the log says which rule decided.
+grep -q "hiding key .*no rule allows key .*policy.yaml:3" "$T/agent.log" ||
+	fail "hiding the key from B does not name the rule"
+kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true
+printf 'tokens: []\nsoftware_keys: deny\n' > "$T/deny.yaml"
+start_agent --config "$T/deny.yaml"
+ssh-add "$T/ed25519" 2>/dev/null && fail "software_keys: deny let a key in"
+grep -q "software keys are refused here (software_keys: deny" "$T/agent.log" ||
+	fail "the refusal does not say why"
+ok "keys: \"software:\" allows software keys to A only; software_keys: deny refuses them"
