@@ -171,11 +171,30 @@ fail:
 	return r;
 }
 
+/*
+ * A certified key is listed and asked for by its certificate; its fingerprint stays the
+ * key's, as OpenSSH prints it.
+ */
+static int certificate_blob(struct ks_identity *id, const uint8_t *cert, size_t len)
+{
+	uint8_t *blob = malloc(len);
+
+	if (blob == NULL)
+		return ERR_ALLOC;
+	memcpy(blob, cert, len);
+	free(id->blob);
+	id->blob = blob;
+	id->blob_len = len;
+	return ERR_OK;
+}
+
 int ks_source_software(struct softkey *sk, const char *comment, struct ks_source **out,
                        struct reason *why)
 {
 	struct ks_source *src = source_new(KEYSTORE_SOFTWARE, NULL, NULL);
+	const uint8_t *cert;
 	struct ks_identity *id;
+	size_t cert_len;
 
 	*out = NULL;
 	if (src == NULL || (src->pin = calloc(1, sizeof(*src->pin))) == NULL ||
@@ -192,7 +211,9 @@ int ks_source_software(struct softkey *sk, const char *comment, struct ks_source
 	id->soft = sk;
 	src->nids = 1;
 	if (identity_blob(id, softkey_public(sk)) != ERR_OK ||
-	    (id->comment = strdup(comment)) == NULL) {
+	    (id->comment = strdup(comment)) == NULL ||
+	    ((cert = softkey_certificate(sk, &cert_len)) != NULL &&
+	     certificate_blob(id, cert, cert_len) != ERR_OK)) {
 		source_free(src);
 		return reason_set(why, ERR_ALLOC, "out of memory");
 	}

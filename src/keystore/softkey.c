@@ -13,6 +13,7 @@
 #include <openssl/param_build.h>
 
 #include "softkey.h"
+#include "sshcert.h"
 #include "sshpub.h"
 
 /* OpenSSH's bounds on RSA moduli. */
@@ -25,6 +26,8 @@
 struct softkey {
 	EVP_PKEY *pkey;
 	struct key_material pub;
+	uint8_t *cert;          /* the certificate it was added with; NULL: a plain key */
+	size_t cert_len;
 };
 
 static int heap_locked;
@@ -177,17 +180,14 @@ static int fill_public(const struct sshagent_private_key *k, const struct keytyp
 	return ERR_UNSUPPORTED;
 }
 
-int softkey_from_request(const struct sshagent_private_key *k, struct softkey **out,
-                         struct reason *why)
+/* A plain key from its fields. */
+static int plain_key(const struct sshagent_private_key *k, struct softkey **out,
+                     struct reason *why)
 {
 	const struct keytype *kt = keytype_by_ssh_name(k->type);
 	struct softkey *sk;
 	unsigned bits;
 
-	*out = NULL;
-	if (k->cert.len > 0)
-		return reason_set(why, ERR_UNSUPPORTED, "certificates (%s) are not served yet",
-		                  k->type);
 	if (kt == NULL)
 		return reason_set(why, ERR_UNSUPPORTED, "key type %s is not supported", k->type);
 	if (!heap_locked)
@@ -214,18 +214,103 @@ int softkey_from_request(const struct sshagent_private_key *k, struct softkey **
 	return ERR_OK;
 }
 
+static struct sshagent_bytes view(const uint8_t *p, size_t n)
+{
+	return (struct sshagent_bytes){ p, n };
+}
+
+/*
+ * A certified key: the public fields ssh-add leaves out come from the certificate, which
+ * must parse and carry a valid CA signature. The pairwise check then proves that the
+ * certificate certifies this very private key.
+ */
+static int from_certificate(const struct sshagent_private_key *k, struct sshcert *cert,
+                            struct sshagent_private_key *plain, struct reason *why)
+{
+	const struct key_material *pub;
+	const struct keytype *kt;
+
+	if (sshcert_parse(k->cert.data, k->cert.len, cert) != ERR_OK)
+		return reason_set(why, ERR_FORMAT, "the %s certificate is malformed, or its CA "
+		                  "signature does not verify", k->type);
+	pub = &cert->key.pub;
+	kt = keytype_of(pub->alg, pub->curve);
+	*plain = *k;
+	plain->cert = view(NULL, 0);
+	if (kt == NULL || strncmp(k->type, kt->ssh_name, strlen(kt->ssh_name)) != 0 ||
+	    k->type[strlen(kt->ssh_name)] != '-')
+		return reason_set(why, ERR_FORMAT, "a %s certificate for a %s key", k->type,
+		                  kt ? kt->ssh_name : "unknown");
+	snprintf(plain->type, sizeof(plain->type), "%s", kt->ssh_name);
+	if (kt->alg == KEY_RSA) {
+		plain->rsa_n = view(pub->modulus, pub->modulus_len);
+		plain->rsa_e = view(pub->exponent, pub->exponent_len);
+	} else if (kt->alg == KEY_ECDSA) {
+		plain->ecdsa_curve = view((const uint8_t *)kt->ssh_curve, strlen(kt->ssh_curve));
+		plain->ecdsa_q = view(pub->point, pub->point_len);
+	} else if (pub->point_len != k->ed25519_pk.len ||
+	           memcmp(pub->point, k->ed25519_pk.data, pub->point_len) != 0) {
+		return reason_set(why, ERR_FORMAT, "the certificate is for another key");
+	}
+	return ERR_OK;
+}
+
+static int keep_certificate(struct softkey *sk, const struct sshcert *cert)
+{
+	if ((sk->cert = malloc(cert->blob_len)) == NULL)
+		return ERR_ALLOC;
+	memcpy(sk->cert, cert->blob, cert->blob_len);
+	sk->cert_len = cert->blob_len;
+	return ERR_OK;
+}
+
+int softkey_from_request(const struct sshagent_private_key *request, struct softkey **out,
+                         struct reason *why)
+{
+	struct sshagent_private_key certified;
+	const struct sshagent_private_key *k = request;
+	struct sshcert cert;
+	int r;
+
+	*out = NULL;
+	memset(&cert, 0, sizeof(cert));
+	if (request->cert.len > 0) {
+		if ((r = from_certificate(request, &cert, &certified, why)) != ERR_OK) {
+			sshcert_free(&cert);
+			return r;
+		}
+		k = &certified;
+	}
+	if ((r = plain_key(k, out, why)) == ERR_OK && request->cert.len > 0 &&
+	    keep_certificate(*out, &cert) != ERR_OK) {
+		softkey_free(*out);
+		*out = NULL;
+		r = reason_set(why, ERR_ALLOC, "out of memory");
+	}
+	sshcert_free(&cert);
+	explicit_bzero(&certified, sizeof(certified));
+	return r;
+}
+
 void softkey_free(struct softkey *sk)
 {
 	if (sk == NULL)
 		return;
 	EVP_PKEY_free(sk->pkey);        /* OpenSSL clears the secure heap's blocks */
 	key_material_clear(&sk->pub);
+	free(sk->cert);
 	free(sk);
 }
 
 const struct key_material *softkey_public(const struct softkey *sk)
 {
 	return &sk->pub;
+}
+
+const uint8_t *softkey_certificate(const struct softkey *sk, size_t *len)
+{
+	*len = sk->cert_len;
+	return sk->cert;
 }
 
 static const EVP_MD *digest_for(const struct softkey *sk, enum sig_alg alg)

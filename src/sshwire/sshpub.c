@@ -44,15 +44,12 @@ static int parse_ecdsa(struct wbuf *b, const char *type, struct key_material *pu
 	return copy_bytes(pt, pt_len, &pub->point, &pub->point_len);
 }
 
-static int parse_components(struct wbuf *b, struct key_material *pub)
+int sshpub_read_fields(struct wbuf *b, const char *type, struct key_material *pub)
 {
 	const uint8_t *p, *e;
 	size_t n, e_len;
-	char *type = NULL;
 	int r;
 
-	if ((r = wbuf_get_cstring(b, &type)) != ERR_OK)
-		return r;
 	if (strcmp(type, "ssh-ed25519") == 0) {
 		if ((r = wbuf_get_string(b, &p, &n)) == ERR_OK) {
 			pub->alg = KEY_ED25519;
@@ -71,8 +68,21 @@ static int parse_components(struct wbuf *b, struct key_material *pub)
 	} else if (strncmp(type, "ecdsa-sha2-", 11) == 0) {
 		r = parse_ecdsa(b, type, pub);
 	} else {
-		r = ERR_UNSUPPORTED;    /* certificates and security keys are not host keys here */
+		r = ERR_UNSUPPORTED;    /* certificates and security keys are not plain keys */
 	}
+	if (r != ERR_OK)
+		key_material_clear(pub);
+	return r;
+}
+
+static int parse_components(struct wbuf *b, struct key_material *pub)
+{
+	char *type = NULL;
+	int r;
+
+	if ((r = wbuf_get_cstring(b, &type)) != ERR_OK)
+		return r;
+	r = sshpub_read_fields(b, type, pub);
 	free(type);
 	if (r == ERR_OK && wbuf_avail(b) != 0)
 		r = ERR_FORMAT;

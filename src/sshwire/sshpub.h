@@ -20,6 +20,8 @@ struct sshpub {
 	char fingerprint[SSHKEY_FP_LEN];
 };
 
+/* The fields of a plain key of `type` (RFC 4253, 5656, 8709), read from `b`. */
+int sshpub_read_fields(struct wbuf *b, const char *type, struct key_material *pub) WUR;
 /* Parses a whole public key blob; trailing bytes or unknown types are errors. */
 int sshpub_parse(const uint8_t *blob, size_t len, struct sshpub *out) WUR;
 void sshpub_free(struct sshpub *k);

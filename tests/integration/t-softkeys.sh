@@ -1,7 +1,7 @@
 # Software keys (ssh-add FILE) behave as with OpenSSH's ssh-agent, under p11guard's policy:
 # every key type added, listed, used for login and removed; -t, -c, -h direct and multi-hop
-# with a user; ssh-add -d, -D and SIGUSR1; the same listings as ssh-agent after the same
-# adds and removes; `keys: "software:"` in a policy and `software_keys: deny`.
+# with a user; ssh-add -d, -D and SIGUSR1; keys with certificates; the same listings as
+# ssh-agent after the same adds and removes; `keys: "software:"` and `software_keys: deny`.
 . "$(dirname "$0")/lib.sh"
 
 make_askpass "$PIN"
@@ -76,12 +76,39 @@ ssh_run "$B_PORT" "$T/hop" -A root@127.0.0.1 "$(inner_ssh "$A_PORT" "$T/ecdsa256
 ssh-add -D 2>/dev/null
 ok "-h A allows A only; -h B -h B>root@A allows root through B, not nobody"
 
+# Certificates: ssh-add FILE adds the key and, beside it, FILE-cert.pub; C trusts only the CA.
+ssh-keygen -q -t ed25519 -N '' -C "user CA" -f "$T/ca"
+for k in rsa ecdsa384 ed25519; do
+	ssh-keygen -q -s "$T/ca" -I "cert-$k" -n root -V +1h "$T/$k.pub" || fail "signing $k"
+done
+SSHD_EXTRA="TrustedUserCAKeys $T/ca.pub" start_sshd C
+cert_login() {  # cert_login KEY: logs in to C with the agent's certificate of KEY only
+	ssh_run "$C_PORT" "$T/$1-cert.pub" root@127.0.0.1 true
+}
+for k in rsa ecdsa384 ed25519; do
+	ssh-add "$T/$k" 2> "$T/add.err" || fail "ssh-add $k with its certificate"
+	grep -q "Certificate added" "$T/add.err" || fail "ssh-add did not add $k's certificate"
+	ssh-add -l | grep -q -- "-CERT)" || fail "no certificate listed for $k"
+	cert_login "$k" || fail "login to C with the $k certificate"
+	ssh-add -D 2>/dev/null
+done
+grep -c "Accepted publickey for root .* CA " "$T/sshd-C.log" | grep -qx 3 ||
+	fail "C did not accept three certificate logins"
+ssh-add "$T/ed25519" 2>/dev/null
+ssh-add -d "$T/ed25519-cert.pub" 2>/dev/null || fail "ssh-add -d CERT"
+ssh-add -l | grep -q -- "-CERT)" && fail "the certificate is still listed"
+ssh-add -l | grep -q "key-ed25519 (ED25519)" || fail "removing the certificate took the key"
+cert_login ed25519 2>/dev/null && fail "a removed certificate logged in"
+ssh-add -D 2>/dev/null
+ok "RSA, ECDSA and Ed25519 keys with certificates: added, listed, logged in to a CA-only sshd, removed by certificate"
+
 # Side by side with OpenSSH's ssh-agent: the same adds and removes, the same listings.
 ssh-agent -D -a "$T/ossh.sock" > "$T/ssh-agent.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_for 10 test -S "$T/ossh.sock" || fail "ssh-agent did not start"
 for sock in "$SSH_AUTH_SOCK" "$T/ossh.sock"; do
 	SSH_AUTH_SOCK=$sock ssh-add "$T/rsa" "$T/ecdsa521" "$T/ed25519" "$T/ecdsa256" 2>/dev/null
+	SSH_AUTH_SOCK=$sock ssh-add -d "$T/rsa-cert.pub" 2>/dev/null
 	SSH_AUTH_SOCK=$sock ssh-add -d "$T/ecdsa521" 2>/dev/null
 	SSH_AUTH_SOCK=$sock ssh-add "$T/rsa" 2>/dev/null          # again: replaced, not doubled
 	SSH_AUTH_SOCK=$sock ssh-add -l | sort > "$sock.l"

@@ -91,8 +91,9 @@ static void test_ed25519(void)
 	      "an ed25519 public key that is not the private key's");
 	pk[0] ^= 1;
 	f.cert = view((const uint8_t *)"cert", 4);
-	CHECK(softkey_from_request(&f, &key, &why) == ERR_UNSUPPORTED &&
-	      strstr(why.text, "certificates") != NULL, "certificates are refused, saying so");
+	CHECK(softkey_from_request(&f, &key, &why) == ERR_FORMAT &&
+	      strstr(why.text, "certificate is malformed") != NULL,
+	      "a malformed certificate is refused, saying so");
 	EVP_PKEY_free(k);
 }
 
