@@ -383,7 +383,11 @@ static void sweep(struct server *s)
 		/* A detached connection's fd is the extension's: never read it again. */
 		if (!c->failed && !c->detached && conn_process(s, c) != 0)
 			c->failed = 1;
-		if (c->failed || c->detached)
+		/*
+		 * Once dispatched, the connection is a worker's, which may set failed or detached
+		 * at any moment: only a connection still ours is judged by them.
+		 */
+		if (!c->busy && (c->failed || c->detached))
 			conn_close(s, i);
 	}
 }
