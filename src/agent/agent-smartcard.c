@@ -53,7 +53,11 @@ static int add_provider(struct agent *a, const char *path, const char *pin,
 	if (r == ERR_OK && src->nids == 0)
 		r = reason_set(why, ERR_KEY_NOT_FOUND, "no keys found on %zu token(s) of %s",
 		               src->ntokens, path);
-	if (r != ERR_OK || (r = agent_apply_constraints(a, c, src, why)) != ERR_OK) {
+	if (r == ERR_OK && (r = agent_apply_constraints(a, c, src, why)) == ERR_OK &&
+	    src->nids == 0)
+		r = reason_set(why, ERR_KEY_NOT_FOUND, "no certificate is for a key of %s, and "
+		               "only certificates were asked for", path);
+	if (r != ERR_OK) {
 		ks_source_unref(src);
 		return r;
 	}

@@ -104,7 +104,8 @@ int agent_reload(struct agent *a, struct reason *why)
 		return ERR_OK;
 	if ((r = config_load_file(a->config_path, &cfg, why)) != ERR_OK)
 		return reason_wrap(why, "reload failed, the previous policy stays in force");
-	r = apply_config(a, &cfg, why);
+	if ((r = apply_config(a, &cfg, why)) == ERR_OK)
+		agent_reload_certificates(a, &cfg);
 	config_free(&cfg);
 	if (r != ERR_OK)
 		return reason_wrap(why, "reload failed, the previous policy stays in force");
@@ -117,6 +118,7 @@ static void serve_config_token(struct agent *a, const struct config_token *ct)
 		.kind = ct->pin, .path = ct->pin_path, .fn = agent_pin_source,
 		.confirm = ct->confirm.via, .confirm_program = ct->confirm.program,
 	};
+	struct ks_certs *certs;
 	struct ks_source *src;
 	struct reason why;
 	int r;
@@ -127,6 +129,8 @@ static void serve_config_token(struct agent *a, const struct config_token *ct)
 		log_warn("token \"%s\" (config line %u): %s", ct->name, ct->line, why.text);
 		return;
 	}
+	if ((certs = agent_read_certificates(ct)) != NULL && ks_source_attach_certs(src, certs))
+		log_error("token \"%s\": out of memory for its certificates", ct->name);
 	if (r != ERR_OK)
 		log_warn("token \"%s\": %s; waiting for it", ct->name, why.text);
 	else if (src->ntokens == 0)

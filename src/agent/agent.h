@@ -99,6 +99,10 @@ int agent_smartcard(struct agent *a, const struct sshagent_request *req, struct 
 int agent_add_software(struct agent *a, const struct sshagent_request *req,
                        struct reason *why) __attribute__((warn_unused_result));
 int agent_software_allowed(struct agent *a);
+/* A configured token's certificate files, read; NULL when it names none (agent-certfiles.c). */
+struct ks_certs *agent_read_certificates(const struct config_token *ct);
+/* Serves each listed configured token with its certificate files as they are now. */
+void agent_reload_certificates(struct agent *a, const struct config *cfg);
 /* Lifetime, confirm and ssh-add -h restrictions of an add request, put on its source. */
 int agent_apply_constraints(struct agent *a, const struct sshagent_constraints *c,
                             struct ks_source *src, struct reason *why)

@@ -29,7 +29,7 @@ static const char *const top_keys[] = {
 static const char *const notify_keys[] = { "after", "command", NULL };
 static const char *const audit_keys[] = { "file", "syslog", NULL };
 static const char *const token_keys[] = {
-	"name", "module", "uri", "pin", "pin_cache", "confirm_prompt", NULL
+	"name", "module", "uri", "pin", "pin_cache", "confirm_prompt", "certificates", NULL
 };
 static const char *const cache_keys[] = { "idle", "max", "keep_on_removal", NULL };
 
@@ -169,6 +169,30 @@ static int parse_pin(struct ywalk *w, yaml_node_t *n, struct config_token *t)
 	return ERR_OK;
 }
 
+/* certificates: [ /path/id-cert.pub, ... ] (absolute paths; read when the token is served) */
+static int parse_certificates(struct ywalk *w, yaml_node_t *seq, struct config_token *t)
+{
+	size_t n;
+	int r;
+
+	if ((r = yw_sequence(w, seq, "certificates")) != ERR_OK)
+		return r;
+	if ((n = yw_seq_len(seq)) > CONFIG_MAX_CERTIFICATES)
+		return yw_error(w, seq, "too many certificates (at most %d)", CONFIG_MAX_CERTIFICATES);
+	if ((t->certificates = calloc(n + 1, sizeof(*t->certificates))) == NULL)
+		return reason_set(w->why, ERR_ALLOC, "out of memory");
+	for (; t->ncertificates < n; t->ncertificates++) {
+		yaml_node_t *item = yw_seq_item(w, seq, t->ncertificates);
+		char **path = &t->certificates[t->ncertificates];
+
+		if ((r = dup_string(w, item, "a certificate file", path)) != ERR_OK)
+			return r;
+		if ((*path)[0] != '/')
+			return yw_error(w, item, "expected an absolute path for a certificate file");
+	}
+	return ERR_OK;
+}
+
 static int parse_token(struct ywalk *w, yaml_node_t *n, struct config_token *t, size_t index)
 {
 	yaml_node_t *v;
@@ -202,6 +226,9 @@ static int parse_token(struct ywalk *w, yaml_node_t *n, struct config_token *t, 
 		return r;
 	if ((v = yw_get(w, n, "confirm_prompt")) != NULL &&
 	    (r = parse_confirm(w, v, &t->confirm)) != ERR_OK)
+		return r;
+	if ((v = yw_get(w, n, "certificates")) != NULL &&
+	    (r = parse_certificates(w, v, t)) != ERR_OK)
 		return r;
 	return parse_pin(w, yw_get(w, n, "pin"), t);
 }
@@ -387,6 +414,9 @@ void config_free(struct config *cfg)
 		free(cfg->tokens[i].uri);
 		free(cfg->tokens[i].pin_path);
 		free(cfg->tokens[i].confirm.program);
+		for (size_t k = 0; k < cfg->tokens[i].ncertificates; k++)
+			free(cfg->tokens[i].certificates[k]);
+		free(cfg->tokens[i].certificates);
 	}
 	free(cfg->tokens);
 	free(cfg->notify.command);

@@ -28,6 +28,8 @@ struct config_token {
 	char *pin_path;         /* the PIN file, or the pinentry program */
 	struct p11_pin_cache cache;     /* all zero: kept until removal, lock or logout */
 	struct config_confirm confirm;  /* this token's confirm_prompt; UNSET: not given */
+	char **certificates;            /* certificate files served with its keys */
+	size_t ncertificates;
 	unsigned line;
 };
 
@@ -52,6 +54,7 @@ struct config {
 
 /* Caps on what a file may ask of us. */
 #define CONFIG_MAX_TOKENS 64
+#define CONFIG_MAX_CERTIFICATES 64
 #define CONFIG_MAX_FILE (16 * 1024 * 1024)
 
 /* Loads and checks a file; the policy is resolved against its known_hosts files. */

@@ -5,6 +5,7 @@
 
 #include "keystore.h"
 #include "softkey.h"
+#include "sshcert.h"
 
 void keystore_init(struct keystore *ks)
 {
@@ -23,11 +24,60 @@ static void identity_clear(struct ks_identity *id)
 
 static void pin_spec_unref(struct ks_pin_spec *spec)
 {
-	if (spec == NULL || --spec->refs > 0)
+	if (spec == NULL || __atomic_sub_fetch(&spec->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	free(spec->path);
 	free(spec->confirm_program);
 	free(spec);
+}
+
+struct ks_certs *ks_certs_new(size_t n, int certs_only)
+{
+	struct ks_certs *certs = calloc(1, sizeof(*certs));
+
+	if (certs == NULL || (certs->cert = calloc(n + 1, sizeof(*certs->cert))) == NULL) {
+		free(certs);
+		return NULL;
+	}
+	certs->refs = 1;
+	certs->certs_only = certs_only;
+	return certs;
+}
+
+int ks_certs_add(struct ks_certs *certs, const uint8_t *blob, size_t len, struct reason *why)
+{
+	struct ks_cert *c = &certs->cert[certs->n];
+	struct sshcert parsed;
+	int r;
+
+	if ((r = sshcert_parse(blob, len, &parsed)) != ERR_OK)
+		return reason_set(why, r, "not an OpenSSH certificate with a valid CA signature "
+		                  "(%s)", err_text(r));
+	if (parsed.type != SSHCERT_USER) {
+		sshcert_free(&parsed);
+		return reason_set(why, ERR_FORMAT, "a host certificate cannot log in a user");
+	}
+	c->blob = parsed.blob;
+	c->len = parsed.blob_len;
+	c->key = parsed.key.blob;
+	c->key_len = parsed.key.blob_len;
+	parsed.blob = NULL;
+	parsed.key.blob = NULL;
+	sshcert_free(&parsed);
+	certs->n++;
+	return ERR_OK;
+}
+
+void ks_certs_unref(struct ks_certs *certs)
+{
+	if (certs == NULL || __atomic_sub_fetch(&certs->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	for (size_t i = 0; i < certs->n; i++) {
+		free(certs->cert[i].blob);
+		free(certs->cert[i].key);
+	}
+	free(certs->cert);
+	free(certs);
 }
 
 static void source_free(struct ks_source *src)
@@ -40,6 +90,7 @@ static void source_free(struct ks_source *src)
 	for (size_t i = 0; i < src->nkept; i++)
 		p11_token_unref(src->kept[i]);
 	pin_spec_unref(src->pin);
+	ks_certs_unref(src->certs);
 	p11_module_release(src->module);
 	free(src->name);
 	free(src->provider);
@@ -87,32 +138,84 @@ static int identity_init(struct ks_identity *id, struct ks_source *src,
 	return id->comment == NULL || id->uri == NULL ? ERR_ALLOC : ERR_OK;
 }
 
+/* The certificate identity for `plain`'s key: the same key, listed by the certificate. */
+static int certificate_identity(struct ks_identity *id, const struct ks_identity *plain,
+                                const struct ks_cert *cert)
+{
+	*id = *plain;
+	id->blob = malloc(cert->len);
+	id->comment = strdup(plain->comment);
+	id->uri = strdup(plain->uri);
+	if (id->blob == NULL || id->comment == NULL || id->uri == NULL)
+		return ERR_ALLOC;
+	memcpy(id->blob, cert->blob, cert->len);
+	id->blob_len = cert->len;
+	return ERR_OK;
+}
+
+/* A key's identity, then one per certificate of it; with certs_only, those alone. */
+static void add_key_identities(struct ks_source *src, const struct p11_key *key)
+{
+	struct ks_identity plain;
+
+	memset(&plain, 0, sizeof(plain));
+	/* A key type we cannot encode is skipped, never half-listed. */
+	if (identity_init(&plain, src, key) != ERR_OK) {
+		identity_clear(&plain);
+		return;
+	}
+	for (size_t c = 0; src->certs != NULL && c < src->certs->n; c++) {
+		const struct ks_cert *cert = &src->certs->cert[c];
+
+		if (cert->key_len != plain.blob_len || memcmp(cert->key, plain.blob, plain.blob_len))
+			continue;
+		if (certificate_identity(&src->ids[src->nids], &plain, cert) == ERR_OK)
+			src->nids++;
+		else
+			identity_clear(&src->ids[src->nids]);
+	}
+	if (src->certs != NULL && src->certs->certs_only)
+		identity_clear(&plain);
+	else
+		src->ids[src->nids++] = plain;
+}
+
+static int build_identities(struct ks_source *src)
+{
+	size_t nkeys = 0, per_key = 1 + (src->certs != NULL ? src->certs->n : 0);
+
+	for (size_t i = 0; i < src->nids; i++)
+		identity_clear(&src->ids[i]);
+	free(src->ids);
+	src->nids = 0;
+	for (size_t i = 0; i < src->ntokens; i++)
+		nkeys += p11_token_nkeys(src->tokens[i]);
+	if ((src->ids = calloc(nkeys * per_key + 1, sizeof(*src->ids))) == NULL)
+		return ERR_ALLOC;
+	for (size_t i = 0; i < src->ntokens; i++)
+		for (size_t k = 0; k < p11_token_nkeys(src->tokens[i]); k++)
+			add_key_identities(src, p11_token_key(src->tokens[i], k));
+	return ERR_OK;
+}
+
 /* Tokens get the source's PIN source and cache; identities are computed for their keys. */
 static int source_fill(struct ks_source *src, struct p11_token **tokens, size_t ntokens)
 {
-	size_t nkeys = 0;
-
 	src->tokens = tokens;
 	src->ntokens = ntokens;
 	for (size_t i = 0; i < ntokens; i++) {
-		nkeys += p11_token_nkeys(tokens[i]);
 		p11_token_set_pin_cache(tokens[i], &src->cache);
 		if (src->pin->kind != PIN_SOURCE_NONE && src->pin->fn != NULL)
 			p11_token_set_pin_source(tokens[i], src->pin->fn, src->pin);
 	}
-	if ((src->ids = calloc(nkeys + 1, sizeof(*src->ids))) == NULL)
-		return ERR_ALLOC;
-	for (size_t i = 0; i < ntokens; i++) {
-		for (size_t k = 0; k < p11_token_nkeys(tokens[i]); k++) {
-			/* A key type we cannot encode is skipped, never half-listed. */
-			if (identity_init(&src->ids[src->nids], src, p11_token_key(tokens[i], k)) ==
-			    ERR_OK)
-				src->nids++;
-			else
-				identity_clear(&src->ids[src->nids]);
-		}
-	}
-	return ERR_OK;
+	return build_identities(src);
+}
+
+int ks_source_attach_certs(struct ks_source *src, struct ks_certs *certs)
+{
+	ks_certs_unref(src->certs);
+	src->certs = certs;
+	return build_identities(src);
 }
 
 static struct ks_source *source_new(const char *name, const char *provider, const char *uri)
@@ -240,8 +343,11 @@ struct ks_source *ks_source_renew(const struct ks_source *old, struct p11_token 
 		p11_tokens_unref(tokens, ntokens);
 		return NULL;
 	}
+	/* Atomic: a rescan and a reload may renew the same source at once. */
 	src->pin = old->pin;
-	src->pin->refs++;
+	__atomic_add_fetch(&src->pin->refs, 1, __ATOMIC_ACQ_REL);
+	if ((src->certs = old->certs) != NULL)
+		__atomic_add_fetch(&src->certs->refs, 1, __ATOMIC_ACQ_REL);
 	p11_module_ref(old->module);
 	src->module = old->module;
 	src->cache = old->cache;
@@ -257,6 +363,35 @@ struct ks_source *ks_source_renew(const struct ks_source *old, struct p11_token 
 	for (size_t i = 0; i < src->nids; i++)
 		if ((was = find_blob(old, src->ids[i].blob, src->ids[i].blob_len)) != NULL)
 			src->ids[i].removed = was->removed;
+	return src;
+}
+
+struct ks_source *ks_source_with_certs(const struct ks_source *old, struct ks_certs *certs)
+{
+	struct p11_token **tokens = calloc(old->ntokens + 1, sizeof(*tokens));
+	struct ks_source *src;
+
+	if (tokens == NULL) {
+		ks_certs_unref(certs);
+		return NULL;
+	}
+	for (size_t i = 0; i < old->ntokens; i++) {
+		p11_token_ref(old->tokens[i]);
+		tokens[i] = old->tokens[i];
+	}
+	if ((src = ks_source_renew(old, tokens, old->ntokens)) == NULL) {
+		ks_certs_unref(certs);
+		return NULL;
+	}
+	/* A removed token whose PIN is kept for its return keeps it. */
+	for (size_t i = 0; i < old->nkept; i++) {
+		p11_token_ref(old->kept[i]);
+		src->kept[src->nkept++] = old->kept[i];
+	}
+	if (ks_source_attach_certs(src, certs) != ERR_OK) {
+		ks_source_unref(src);
+		return NULL;
+	}
 	return src;
 }
 

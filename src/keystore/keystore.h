@@ -50,7 +50,24 @@ struct ks_pin_spec {
 	p11_pin_fn fn;          /* asks for the PIN as `kind` says; NULL: never asks */
 	enum confirm_via confirm;       /* the token's confirm_prompt; UNSET: not given */
 	char *confirm_program;          /* its pinentry program */
-	int refs;               /* under the keystore lock */
+	int refs;               /* atomic: renewals take references outside the lock */
+};
+
+/*
+ * OpenSSH certificates served with a token source's keys (ssh-add -s -C, or `certificates:`
+ * in the config): each one whose key is on the token is listed beside that key, or instead
+ * of it with certs_only. Shared by a source and the sources that replace it on hot-plug.
+ */
+struct ks_certs {
+	struct ks_cert {
+		uint8_t *blob;          /* the certificate */
+		size_t len;
+		uint8_t *key;           /* the certified key's plain blob */
+		size_t key_len;
+	} *cert;
+	size_t n;
+	int certs_only;
+	int refs;               /* atomic */
 };
 
 /* Removed tokens whose PIN is kept for their return (pin_cache keep_on_removal). */
@@ -78,6 +95,7 @@ struct ks_source {
 	int confirm;
 	struct dest_constraints *dest;  /* ssh-add -h restrictions; NULL: none */
 	struct ks_pin_spec *pin;
+	struct ks_certs *certs;         /* NULL: none */
 	char last_error[384];   /* the last rescan failure, logged once */
 	int refs;
 };
@@ -109,6 +127,17 @@ int ks_source_open(const char *name, const char *provider, const char *spec, con
 /* A new, unlisted source for one software key (taken over); `comment` is ssh-add's. */
 int ks_source_software(struct softkey *sk, const char *comment, struct ks_source **out,
                        struct reason *why) __attribute__((warn_unused_result));
+/* A certificate list with room for `n`; add with ks_certs_add, drop with ks_certs_unref. */
+struct ks_certs *ks_certs_new(size_t n, int certs_only);
+/* Adds a certificate blob after checking it (sshcert.h); its errors name what is wrong. */
+int ks_certs_add(struct ks_certs *certs, const uint8_t *blob, size_t len, struct reason *why)
+	__attribute__((warn_unused_result));
+void ks_certs_unref(struct ks_certs *certs);
+/* Serves `certs` (taken over) with an unlisted source's keys; its identities are rebuilt. */
+int ks_source_attach_certs(struct ks_source *src, struct ks_certs *certs)
+	__attribute__((warn_unused_result));
+/* A new source like `old`, on the same tokens, serving `certs` (taken over) instead. */
+struct ks_source *ks_source_with_certs(const struct ks_source *old, struct ks_certs *certs);
 /* A new source like `old` with `tokens` (taken over); NULL when out of memory. */
 struct ks_source *ks_source_renew(const struct ks_source *old, struct p11_token **tokens,
                                   size_t ntokens);

@@ -303,16 +303,15 @@ out:
 	return r;
 }
 
-int sshpub_parse_text(const char *text, struct sshpub *out)
+int sshpub_text_blob(const char *text, uint8_t **out, size_t *out_len)
 {
 	size_t type_len, b64_len, pad = 0, t_len;
 	const char *b64, *end;
 	const uint8_t *t;
 	uint8_t *blob = NULL;
 	struct wbuf peek;
-	int n, r = ERR_FORMAT;
+	int n;
 
-	memset(out, 0, sizeof(*out));
 	type_len = strcspn(text, " \t");
 	b64 = text + type_len + strspn(text + type_len, " \t");
 	end = b64 + strcspn(b64, " \t\r\n");
@@ -325,14 +324,30 @@ int sshpub_parse_text(const char *text, struct sshpub *out)
 		return ERR_ALLOC;
 	if ((n = EVP_DecodeBlock(blob, (const unsigned char *)b64, (int)b64_len)) < 0 ||
 	    (size_t)n < pad)
-		goto out;
+		goto fail;
 	/* The type in front must be the type inside, as ssh-keygen checks. */
 	wbuf_view(&peek, blob, (size_t)n - pad);
 	if (wbuf_get_string(&peek, &t, &t_len) != ERR_OK || t_len != type_len ||
 	    memcmp(t, text, type_len) != 0)
-		goto out;
-	r = sshpub_parse(blob, (size_t)n - pad, out);
-out:
+		goto fail;
+	*out = blob;
+	*out_len = (size_t)n - pad;
+	return ERR_OK;
+fail:
+	free(blob);
+	return ERR_FORMAT;
+}
+
+int sshpub_parse_text(const char *text, struct sshpub *out)
+{
+	uint8_t *blob;
+	size_t len;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = sshpub_text_blob(text, &blob, &len)) != ERR_OK)
+		return r;
+	r = sshpub_parse(blob, len, out);
 	free(blob);
 	return r;
 }
