@@ -257,8 +257,11 @@ int agent_may_list(struct agent *a, const struct agent_client *c, const struct p
 	reason_clear(&why);
 	if (id->src->dest != NULL &&
 	    dest_constraints_permit(id->src->dest, c->bindings, NULL, NULL, &why) != ERR_OK) {
-		if (c->bindings->n > 0)
+		if (c->bindings->n > 0) {
+			log_info("hiding key %s from pid %ld: %s", id->fingerprint, (long)c->pid,
+			         why.text);
 			record(a, c, id, pol, &rt, NULL, "list", "hide", "ssh-add -h", why.text, NULL);
+		}
 		return 0;
 	}
 	key_of(id, &key);

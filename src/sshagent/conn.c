@@ -33,8 +33,9 @@ int sshagent_conn_binding(const struct sshagent_conn *c, size_t i,
 	if (i >= c->bindings.n)
 		return ERR_INTERNAL;
 	b = &c->bindings.hop[i];
-	out->hostkey.data = b->hostkey.blob;
-	out->hostkey.len = b->hostkey.blob_len;
+	/* The host key as ssh sent it: a host certificate stays one. */
+	out->hostkey.data = b->cert != NULL ? b->cert->blob : b->hostkey.blob;
+	out->hostkey.len = b->cert != NULL ? b->cert->blob_len : b->hostkey.blob_len;
 	out->fingerprint = b->hostkey.fingerprint;
 	out->session_id.data = b->sid;
 	out->session_id.len = b->sid_len;

@@ -1,6 +1,7 @@
 /* OpenSSH's destination constraints: the wire format and ssh-agent's identity_permitted(). */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dest-constraint.h"
 #include "match.h"
@@ -171,22 +172,47 @@ void dest_constraints_unref(struct dest_constraints *dc)
 }
 
 /*
- * ssh-agent's match_key_hop(). A CA entry would need the host key to be a certificate; host
- * certificates are not accepted in session-bind here, so CA entries never match.
+ * ssh-agent's sshkey_cert_check_host() for a CA entry: a host certificate, valid now,
+ * without critical options, naming the hop's host among its principals (patterns allowed,
+ * and none listed means any), as OpenSSH checks it for ssh-add -h.
  */
-static int hop_has_key(const struct dest_hop *h, const struct sshpub *key)
+static int cert_names_host(const struct sshcert *cert, const char *hostname)
 {
-	if (key == NULL)
+	uint64_t now = (uint64_t)time(NULL);
+
+	if (cert->type != SSHCERT_HOST || cert->critical_len != 0 || now < cert->valid_after ||
+	    now >= cert->valid_before)
 		return 0;
-	for (size_t i = 0; i < h->nkeys; i++)
-		if (h->keys[i].usable && !h->keys[i].is_ca && sshpub_equal(&h->keys[i].key, key))
+	if (cert->nprincipals == 0)
+		return 1;
+	for (size_t i = 0; hostname != NULL && i < cert->nprincipals; i++)
+		if (match_pattern(hostname, cert->principals[i]))
 			return 1;
 	return 0;
 }
 
+/* ssh-agent's match_key_hop(): the host's key itself, or a CA that certified it for the hop. */
+static int hop_has_key(const struct dest_hop *h, const struct binding *b)
+{
+	if (b == NULL)
+		return 0;
+	for (size_t i = 0; i < h->nkeys; i++) {
+		const struct dest_key *k = &h->keys[i];
+
+		if (!k->usable)
+			continue;
+		if (!k->is_ca && sshpub_equal(&k->key, &b->hostkey))
+			return 1;
+		if (k->is_ca && b->cert != NULL && sshpub_equal(&k->key, &b->cert->ca) &&
+		    cert_names_host(b->cert, h->hostname))
+			return 1;
+	}
+	return 0;
+}
+
 /* ssh-agent's permitted_by_dest_constraints(): one hop, from `fromkey` to `tokey`. */
-static int hop_permitted(const struct dest_constraints *dc, const struct sshpub *fromkey,
-                         const struct sshpub *tokey, const char *user, const char **name)
+static int hop_permitted(const struct dest_constraints *dc, const struct binding *fromkey,
+                         const struct binding *tokey, const char *user, const char **name)
 {
 	for (size_t i = 0; i < dc->n; i++) {
 		const struct dest_hop *from = &dc->c[i].from, *to = &dc->c[i].to;
@@ -217,7 +243,7 @@ int dest_constraints_permit(const struct dest_constraints *dc, const struct bind
 		return ERR_OK;          /* unconstrained, or local use */
 	for (size_t i = 0; i < bs->n; i++) {
 		const struct binding *b = &bs->hop[i];
-		const struct sshpub *from = i > 0 ? &bs->hop[i - 1].hostkey : NULL;
+		const struct binding *from = i > 0 ? &bs->hop[i - 1] : NULL;
 		int is_last = i == bs->n - 1;
 
 		if (is_last && b->forwarded && user != NULL)
@@ -225,7 +251,7 @@ int dest_constraints_permit(const struct dest_constraints *dc, const struct bind
 		if (!is_last && !b->forwarded)
 			return reason_set(why, ERR_DENIED, "forwarded through a hop bound for "
 			                  "authentication");
-		if (!hop_permitted(dc, from, &b->hostkey, is_last ? user : NULL, dest_name))
+		if (!hop_permitted(dc, from, b, is_last ? user : NULL, dest_name))
 			return reason_set(why, ERR_DENIED, "ssh-add -h constraints do not permit "
 			                  "hop %zu (%s%s%s)", i + 1, b->hostkey.fingerprint,
 			                  is_last && user ? ", user " : "", is_last && user ? user : "");
@@ -233,7 +259,7 @@ int dest_constraints_permit(const struct dest_constraints *dc, const struct bind
 	/* Listing on a forwarded connection: show only keys usable beyond this host. */
 	last = bindings_last(bs);
 	if (last->forwarded && user == NULL &&
-	    !hop_permitted(dc, &last->hostkey, NULL, NULL, NULL))
+	    !hop_permitted(dc, last, NULL, NULL, NULL))
 		return reason_set(why, ERR_DENIED, "ssh-add -h constraints permit no use beyond %s",
 		                  last->hostkey.fingerprint);
 	return ERR_OK;

@@ -211,8 +211,7 @@ static int session_bind(const struct serve_config *cfg, struct sshagent_conn *c,
 	    (r = cfg->ops->session_bind(cfg->ctx, c, &b, &pub)) == ERR_OK)
 		return ERR_OK;
 	/* Vetoed: the connection stays as it was before this binding. */
-	c->bindings.n--;
-	sshpub_free(&c->bindings.hop[c->bindings.n].hostkey);
+	bindings_drop_last(&c->bindings);
 	reason_from_public(&pub, r != ERR_OK ? r : ERR_DENIED, why);
 	return why->code;
 }

@@ -6,6 +6,7 @@
 #define P11G_SESSION_BIND_H
 
 #include "err.h"
+#include "sshcert.h"
 #include "sshpub.h"
 
 /* OpenSSH's caps (AGENT_MAX_SESSION_IDS, AGENT_MAX_SID_LEN); ssh never needs more. */
@@ -13,7 +14,8 @@
 #define BIND_MAX_SID 128
 
 struct binding {
-	struct sshpub hostkey;
+	struct sshpub hostkey;          /* the host's key (a certificate's certified key) */
+	struct sshcert *cert;           /* the host certificate it was bound with, or NULL */
 	uint8_t sid[BIND_MAX_SID];
 	size_t sid_len;
 	int forwarded;          /* this hop forwards the agent; it does not authenticate */
@@ -30,6 +32,17 @@ struct bindings {
  */
 int session_bind_apply(struct bindings *bs, struct wbuf *body, struct reason *why) WUR;
 void bindings_clear(struct bindings *bs);
+/*
+ * A server's host key as ssh sends it (session-bind, publickey-hostbound): a plain key, or
+ * a host certificate whose CA signature holds, whose certified key goes to `key` and the
+ * certificate to `*cert` (free with session_cert_free). Whether the CA is trusted is for
+ * the destination constraints and the policy to say.
+ */
+int session_host_key(const uint8_t *blob, size_t len, struct sshpub *key,
+                     struct sshcert **cert, struct reason *why) WUR;
+void session_cert_free(struct sshcert *cert);
+/* Forgets the last binding (one the implementation vetoed). */
+void bindings_drop_last(struct bindings *bs);
 /* The binding the next signature is for, or NULL on an unbound connection. */
 const struct binding *bindings_last(const struct bindings *bs);
 

@@ -1,6 +1,7 @@
 /* Parsing a userauth request strictly, the way OpenSSH's agent checks what it signs. */
 #include <string.h>
 
+#include "session-bind.h"
 #include "userauth.h"
 
 #define SSH2_MSG_USERAUTH_REQUEST 50
@@ -27,6 +28,8 @@ int userauth_parse(const uint8_t *data, size_t len, const uint8_t *key_blob, siz
 	const uint8_t *key, *hostkey;
 	size_t klen, hlen;
 	uint8_t type, sig_follows;
+	struct sshcert *cert = NULL;
+	struct reason why;
 	struct wbuf b;
 
 	memset(out, 0, sizeof(*out));
@@ -51,8 +54,13 @@ int userauth_parse(const uint8_t *data, size_t len, const uint8_t *key_blob, siz
 		return ERR_FORMAT;
 	if (out->hostbound) {
 		if (wbuf_get_string(&b, &hostkey, &hlen) != ERR_OK ||
-		    sshpub_parse(hostkey, hlen, &out->hostkey) != ERR_OK)
+		    session_host_key(hostkey, hlen, &out->hostkey, &cert, &why) != ERR_OK) {
+			session_cert_free(cert);
+			userauth_free(out);
 			return ERR_FORMAT;
+		}
+		/* A host certificate names the same host key the session was bound to. */
+		session_cert_free(cert);
 	}
 	if (wbuf_avail(&b) != 0) {
 		userauth_free(out);

@@ -87,7 +87,7 @@ static int read_body(struct wbuf *b, struct sshcert *c)
 	    (r = read_principals(b, c)) != ERR_OK ||
 	    (r = get_u64(b, &c->valid_after)) != ERR_OK ||
 	    (r = get_u64(b, &c->valid_before)) != ERR_OK ||
-	    (r = wbuf_get_string(b, &skip, &skip_len)) != ERR_OK ||       /* critical options */
+	    (r = wbuf_get_string(b, &skip, &c->critical_len)) != ERR_OK ||       /* options */
 	    (r = wbuf_get_string(b, &skip, &skip_len)) != ERR_OK ||       /* extensions */
 	    (r = wbuf_get_string(b, &skip, &skip_len)) != ERR_OK)         /* reserved */
 		return r;

@@ -26,6 +26,7 @@ struct sshcert {
 	char **principals;
 	size_t nprincipals;
 	uint64_t valid_after, valid_before;
+	size_t critical_len;            /* bytes of critical options; a host's must have none */
 };
 
 /* Whether a key type name is a certificate's. */

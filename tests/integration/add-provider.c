@@ -32,12 +32,12 @@ static int read_cert(const char *path, struct wbuf *certs)
 
 int main(int argc, char **argv)
 {
-	struct sshagent_client *cl;
+	struct sshagent_client *cl = NULL;
 	struct sshagent_reason why;
 	struct wbuf msg, certs;
 	uint8_t *reply = NULL;
 	size_t reply_len = 0;
-	int only = 0, i = 3;
+	int only = 0, i = 3, status = 2;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: add-provider SOCKET MODULE [-o] CERT.pub...\n");
@@ -49,23 +49,29 @@ int main(int argc, char **argv)
 	}
 	wbuf_init(&msg, SSHAGENT_MAX_MESSAGE);
 	wbuf_init(&certs, SSHAGENT_MAX_MESSAGE);
-	for (; i < argc; i++)
+	for (; i < argc; i++) {
 		if (!read_cert(argv[i], &certs)) {
 			fprintf(stderr, "add-provider: %s: not a certificate file\n", argv[i]);
-			return 2;
+			goto out;
 		}
+	}
 	if (wbuf_put_u8(&msg, SSHAGENTC_ADD_SMARTCARD_KEY_CONSTRAINED) != ERR_OK ||
 	    wbuf_put_cstring(&msg, argv[2]) != ERR_OK || wbuf_put_cstring(&msg, "") != ERR_OK ||
 	    wbuf_put_u8(&msg, AGENT_CONSTRAIN_EXTENSION) != ERR_OK ||
 	    wbuf_put_cstring(&msg, AGENT_EXT_ASSOCIATED_CERTS) != ERR_OK ||
 	    wbuf_put_u8(&msg, (uint8_t)only) != ERR_OK || wbuf_put_stringb(&msg, &certs) != ERR_OK)
-		return 2;
+		goto out;
 	if ((cl = sshagent_client_connect(argv[1], &why)) == NULL ||
 	    sshagent_client_raw(cl, wbuf_ptr(&msg), wbuf_avail(&msg), &reply, &reply_len,
 	                        &why) != SSHAGENT_OK) {
 		fprintf(stderr, "add-provider: %s\n", why.text);
-		return 2;
+		goto out;
 	}
+	status = reply[0] == SSHAGENT_SUCCESS ? 0 : 1;
+out:
 	sshagent_client_close(cl);
-	return reply[0] == SSHAGENT_SUCCESS ? 0 : 1;
+	free(reply);
+	wbuf_free(&msg);
+	wbuf_free(&certs);
+	return status;
 }

@@ -103,12 +103,19 @@ free_port() {
 }
 
 # start_sshd NAME: an sshd on 127.0.0.1 with its own host key, accepting $T/NAME.keys.
-# Sets NAME_PORT and adds the host key to $T/known_hosts.
+# Sets NAME_PORT and adds the host key to $T/known_hosts. With SSHD_HOST_CA set, the host
+# key is certified by that CA for the names in SSHD_HOST_PRINCIPALS, and sshd presents it.
 start_sshd() {
 	name=$1
 	d=$T/sshd-$name
 	mkdir -p "$d"
 	ssh-keygen -q -t ed25519 -N '' -f "$d/hostkey"
+	hostcert=""
+	if [ -n "${SSHD_HOST_CA:-}" ]; then
+		ssh-keygen -q -s "$SSHD_HOST_CA" -I "host-$name" -h -n "$SSHD_HOST_PRINCIPALS" \
+			"$d/hostkey.pub" || fail "certifying sshd $name's host key"
+		hostcert="HostCertificate $d/hostkey-cert.pub"
+	fi
 	: > "$T/$name.keys"
 	[ "$(id -u)" -ne 0 ] || mkdir -p /run/sshd
 	port=$(free_port)
@@ -125,6 +132,7 @@ KbdInteractiveAuthentication no
 PubkeyAuthentication yes
 LogLevel VERBOSE
 PermitRootLogin prohibit-password
+$hostcert
 ${SSHD_EXTRA:-}
 CONF
 	/usr/sbin/sshd -D -f "$d/sshd_config" -E "$T/sshd-$name.log" &
