@@ -14,6 +14,7 @@
 /* Where a request goes, as far as the connection's bindings and the signed data prove. */
 struct route {
 	const struct sshpub *dest;
+	const struct sshcert *dest_cert;        /* the host certificate dest was bound with */
 	const struct sshpub *hops[BIND_MAX];
 	size_t nhops;
 };
@@ -27,8 +28,10 @@ static void route_for_listing(const struct bindings *bs, struct route *rt)
 	rt->nhops = last == NULL ? 0 : last->forwarded ? bs->n : bs->n - 1;
 	for (size_t i = 0; i < rt->nhops; i++)
 		rt->hops[i] = &bs->hop[i].hostkey;
-	if (last != NULL && !last->forwarded)
+	if (last != NULL && !last->forwarded) {
 		rt->dest = &last->hostkey;
+		rt->dest_cert = last->cert;
+	}
 }
 
 /* The destination counts as verified only when the signed login is for the bound session. */
@@ -41,6 +44,7 @@ static int route_for_signing(const struct bindings *bs, const struct userauth *u
 	if (last == NULL || last->forwarded)
 		return ERR_OK;
 	rt->dest = NULL;
+	rt->dest_cert = NULL;
 	if (ua == NULL)
 		return ERR_OK;
 	if (ua->sid_len != last->sid_len || memcmp(ua->sid, last->sid, ua->sid_len) != 0)
@@ -51,6 +55,7 @@ static int route_for_signing(const struct bindings *bs, const struct userauth *u
 		                  "was bound to %s", ua->hostkey.fingerprint,
 		                  last->hostkey.fingerprint);
 	rt->dest = &last->hostkey;
+	rt->dest_cert = last->cert;
 	return ERR_OK;
 }
 
@@ -222,7 +227,8 @@ int agent_authorize_sign(struct agent *a, struct agent_client *c,
 	}
 	key_of(id, &key);
 	req = (struct policy_request){
-		.listing = 0, .key = &key, .dest = rt.dest, .hops = rt.hops, .nhops = rt.nhops,
+		.listing = 0, .key = &key, .dest = rt.dest, .dest_cert = rt.dest_cert,
+		.hops = rt.hops, .nhops = rt.nhops,
 		.user = have_ua ? ua.user : NULL, .client_exe = c->exe[0] ? c->exe : NULL,
 	};
 	policy_decide(pol, &req, &dec);
@@ -266,7 +272,8 @@ int agent_may_list(struct agent *a, const struct agent_client *c, const struct p
 	}
 	key_of(id, &key);
 	req = (struct policy_request){
-		.listing = 1, .key = &key, .dest = rt.dest, .hops = rt.hops, .nhops = rt.nhops,
+		.listing = 1, .key = &key, .dest = rt.dest, .dest_cert = rt.dest_cert,
+		.hops = rt.hops, .nhops = rt.nhops,
 		.client_exe = c->exe[0] ? c->exe : NULL,
 	};
 	policy_decide(pol, &req, &dec);

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "match.h"
 #include "policy-index.h"
@@ -13,6 +14,35 @@ enum tri { NO, MAYBE, YES };
 static enum tri both(enum tri a, enum tri b)
 {
 	return a < b ? a : b;
+}
+
+/*
+ * A destination bound with a host certificate: the name under which the rule allows it,
+ * when a principal of the certificate falls under one of the rule's host names and an
+ * @cert-authority entry trusts the certificate's CA for that principal. A certificate
+ * without principals names no host here (stricter than ssh, which lets it stand for any).
+ */
+static const char *certified_as(const struct policy *p, const struct policy_rule *rule,
+                                const struct sshcert *cert)
+{
+	if (cert == NULL || !sshcert_host_usable(cert, (uint64_t)time(NULL)))
+		return NULL;
+	for (size_t h = 0; h < rule->to.n; h++) {
+		if (rule->to.h[h].kind != HOST_NAME)
+			continue;
+		for (size_t c = 0; c < cert->nprincipals; c++) {
+			const char *name = cert->principals[c];
+
+			if (!match_pattern(name, rule->to.h[h].text))
+				continue;
+			for (size_t k = 0; k < p->kh.n; k++)
+				if (p->kh.e[k].marker == KH_CERT_AUTHORITY &&
+				    sshpub_equal(&p->kh.e[k].key, &cert->ca) &&
+				    kh_entry_names(&p->kh.e[k], name))
+					return name;
+		}
+	}
+	return NULL;
 }
 
 static enum tri dest_matches(const struct policy *p, uint32_t i,
@@ -25,7 +55,9 @@ static enum tri dest_matches(const struct policy *p, uint32_t i,
 	if (req->dest == NULL)
 		return req->listing ? MAYBE : NO;
 	e = policy_index_find(p->index, req->dest->fingerprint);
-	return e != NULL && rule_list_has(&e->to, i) ? YES : NO;
+	if (e != NULL && rule_list_has(&e->to, i))
+		return YES;
+	return certified_as(p, &p->rules[i], req->dest_cert) != NULL ? YES : NO;
 }
 
 static enum tri user_matches(const struct policy_rule *rule, const struct policy_request *req)
@@ -111,9 +143,15 @@ static enum tri rule_matches(const struct policy *p, uint32_t i,
 static void matched_dest_name(const struct policy *p, const struct policy_rule *rule,
                               const struct policy_request *req, char *out, size_t size)
 {
+	const char *certified = certified_as(p, rule, req->dest_cert);
+
 	out[0] = '\0';
 	if (req->dest == NULL)
 		return;
+	if (certified != NULL) {
+		snprintf(out, size, "%s", certified);
+		return;
+	}
 	for (size_t h = 0; h < rule->to.n; h++) {
 		const struct policy_host *host = &rule->to.h[h];
 
@@ -190,7 +228,7 @@ void policy_decide(const struct policy *p, const struct policy_request *req,
 	const struct rule_list *a = NULL, *b = &none;
 	const struct policy_index_entry *e;
 	size_t ia = 0, ib = 0;
-	int a_selects_key = 1;
+	int a_selects_key = 1, walk_all;
 
 	memset(d, 0, sizeof(*d));
 	d->action = POLICY_DENY;
@@ -202,9 +240,11 @@ void policy_decide(const struct policy *p, const struct policy_request *req,
 	/*
 	 * Signing walks two ascending lists merged: rules without a destination that select
 	 * this key, and rules naming the verified destination. Listing may not know the
-	 * destination yet, so it walks every rule.
+	 * destination yet, and a certified destination may be named through its CA, so those
+	 * walk every rule.
 	 */
-	if (!req->listing) {
+	walk_all = req->listing || req->dest_cert != NULL;
+	if (!walk_all) {
 		if ((a = policy_rules_for_key(p, req->key)) == NULL) {
 			a = &p->index->no_to;
 			a_selects_key = 0;
@@ -218,7 +258,7 @@ void policy_decide(const struct policy *p, const struct policy_request *req,
 		enum tri t;
 		uint32_t i;
 
-		if (req->listing) {
+		if (walk_all) {
 			if (next >= p->nrules)
 				break;
 			i = next;

@@ -29,18 +29,14 @@ static void lint_hosts(const struct policy *p, const struct policy_hosts *hs,
 	for (size_t h = 0; h < hs->n; h++) {
 		const struct policy_host *host = &hs->h[h];
 
-		if (host->kind != HOST_NAME || host->nresolved > 0)
+		/* A name an @cert-authority entry covers matches the hosts that CA certified. */
+		if (host->kind != HOST_NAME || host->nresolved > 0 || is_ca_name(p, host->text))
 			continue;
-		if (is_ca_name(p, host->text))
-			warn_at(warn, ctx, p->file, host->line, host->col,
-			        "\"%s\" is known only through @cert-authority; host certificates are "
-			        "not accepted in session-bind yet, so this never matches", host->text);
-		else
-			warn_at(warn, ctx, p->file, host->line, host->col,
-			        kh_is_pattern(host->text) ?
-			        "pattern \"%s\" matches no plain name in any known_hosts file (hashed "
-			        "names cannot match patterns); this never matches" :
-			        "host \"%s\" is in no known_hosts file; this never matches", host->text);
+		warn_at(warn, ctx, p->file, host->line, host->col,
+		        kh_is_pattern(host->text) ?
+		        "pattern \"%s\" matches no plain name in any known_hosts file (hashed "
+		        "names cannot match patterns); this never matches" :
+		        "host \"%s\" is in no known_hosts file; this never matches", host->text);
 	}
 }
 

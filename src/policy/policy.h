@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "known-hosts.h"
+#include "sshcert.h"
 #include "sshpub.h"
 
 #define POLICY_MAX_RULES 100000
@@ -74,6 +75,7 @@ struct policy_request {
 	int listing;                    /* deciding whether to list, not to sign */
 	const struct policy_key *key;
 	const struct sshpub *dest;      /* the verified server, or NULL */
+	const struct sshcert *dest_cert;        /* the host certificate it was bound with */
 	const struct sshpub *const *hops;       /* intermediaries holding the forwarded socket */
 	size_t nhops;
 	const char *user;

@@ -178,10 +178,7 @@ void dest_constraints_unref(struct dest_constraints *dc)
  */
 static int cert_names_host(const struct sshcert *cert, const char *hostname)
 {
-	uint64_t now = (uint64_t)time(NULL);
-
-	if (cert->type != SSHCERT_HOST || cert->critical_len != 0 || now < cert->valid_after ||
-	    now >= cert->valid_before)
+	if (!sshcert_host_usable(cert, (uint64_t)time(NULL)))
 		return 0;
 	if (cert->nprincipals == 0)
 		return 1;

@@ -166,3 +166,9 @@ void sshcert_free(struct sshcert *c)
 	free(c->principals);
 	memset(c, 0, sizeof(*c));
 }
+
+int sshcert_host_usable(const struct sshcert *c, uint64_t now)
+{
+	return c->type == SSHCERT_HOST && c->critical_len == 0 && now >= c->valid_after &&
+	       now < c->valid_before;
+}

@@ -37,5 +37,10 @@ int sshcert_is_cert_type(const char *name);
  */
 int sshcert_parse(const uint8_t *blob, size_t len, struct sshcert *out) WUR;
 void sshcert_free(struct sshcert *c);
+/*
+ * Whether a host certificate may stand for its host at `now` (seconds since the epoch):
+ * a host certificate, inside its validity, without critical options (as OpenSSH checks).
+ */
+int sshcert_host_usable(const struct sshcert *c, uint64_t now);
 
 #endif

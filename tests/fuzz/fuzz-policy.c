@@ -16,7 +16,9 @@ static void decide_some(const struct policy *p)
 	static const struct policy_key key = { "SHA256:x", "work", "pkcs11:token=work;object=k" };
 	const struct sshpub *hops[2];
 	struct policy_decision d;
-	struct policy_request req = { 0, &key, NULL, hops, 0, "git", "/usr/bin/ssh" };
+	struct policy_request req = {
+		.key = &key, .hops = hops, .user = "git", .client_exe = "/usr/bin/ssh",
+	};
 
 	for (size_t i = 0; i < p->kh.n && i < 4; i++) {
 		hops[0] = hops[1] = &p->kh.e[i].key;

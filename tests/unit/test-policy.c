@@ -98,7 +98,10 @@ static const char *decide(const struct policy *p, const struct policy_key *k,
                           const struct sshpub *hop, int listing, unsigned *line)
 {
 	const struct sshpub *hops[1] = { hop };
-	struct policy_request req = { listing, k, dest, hops, hop ? 1 : 0, user, "/usr/bin/ssh" };
+	struct policy_request req = {
+		.listing = listing, .key = k, .dest = dest, .hops = hops, .nhops = hop ? 1 : 0,
+		.user = user, .client_exe = "/usr/bin/ssh",
+	};
 	struct policy_decision d;
 
 	policy_decide(p, &req, &d);
