@@ -5,6 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 
 make_askpass "$PIN"
+make_token t1 rsa2048 p256      # for the side-by-side run with ssh-agent, near the end
+module=$(softhsm_module)
 echo "tokens: []" > "$T/empty.yaml"
 start_agent --config "$T/empty.yaml"
 start_sshd A; start_sshd B
@@ -38,13 +40,20 @@ ok "RSA, ECDSA P-256/384/521 and Ed25519 file keys: added, listed, ssh-add -T, l
 
 ssh-add -d "$T/rsa" 2>/dev/null || fail "ssh-add -d rsa"
 [ "$(listed)" -eq 4 ] || fail "ssh-add -d left $(listed) keys"
+ssh-add -d - < "$T/ecdsa521.pub" 2>/dev/null || fail "ssh-add -d - (the key on stdin)"
+[ "$(listed)" -eq 3 ] || fail "ssh-add -d - left $(listed) keys"
+ssh-add -x 2>/dev/null || fail "ssh-add -x"
+[ "$(listed)" -eq 0 ] || fail "a locked agent listed $(listed) software keys"
+ssh-add -T "$T/ed25519.pub" 2>/dev/null && fail "a locked agent signed with a software key"
+ssh-add -X 2>/dev/null || fail "ssh-add -X"
+[ "$(listed)" -eq 3 ] || fail "unlocking brought back $(listed) keys, want 3"
 ssh_run "$A_PORT" "$T/rsa.pub" root@127.0.0.1 true 2>/dev/null && fail "a removed key logged in"
 ssh-add -D 2>/dev/null || fail "ssh-add -D"
 [ "$(listed)" -eq 0 ] || fail "ssh-add -D left $(listed) keys"
 ssh-add "$T/ed25519" "$T/ecdsa256" 2>/dev/null || fail "ssh-add two keys"
 kill -USR1 "$AGENT_PID"
 wait_for 5 sh -c '! ssh-add -l | grep -q SHA256' || fail "SIGUSR1 did not remove the keys"
-ok "ssh-add -d FILE, ssh-add -D and SIGUSR1 remove software keys"
+ok "ssh-add -d FILE, -d -, -D and SIGUSR1 remove software keys; -x and -X lock and unlock them"
 
 ssh-add -t 2 "$T/ed25519" 2>/dev/null || fail "ssh-add -t"
 [ "$(listed)" -eq 1 ] || fail "a key with a lifetime is not listed"
@@ -117,8 +126,22 @@ done
 cmp -s "$SSH_AUTH_SOCK.l" "$T/ossh.sock.l" ||
 	fail "ssh-add -l differs: $(cat "$SSH_AUTH_SOCK.l") // $(cat "$T/ossh.sock.l")"
 cmp -s "$SSH_AUTH_SOCK.L" "$T/ossh.sock.L" || fail "ssh-add -L differs from ssh-agent's"
+# Then a token without an Ed25519 key beside them (OpenSSH 9.2's PKCS#11 has none), keys
+# removed from it; comments aside, as token keys are named differently.
+for sock in "$SSH_AUTH_SOCK" "$T/ossh.sock"; do
+	SSH_AUTH_SOCK=$sock ssh-add -s "$module" < /dev/null > /dev/null 2>&1 ||
+		fail "ssh-add -s to $sock"
+	SSH_AUTH_SOCK=$sock ssh-add -L | grep -m1 ecdsa > "$sock.token.pub"
+	SSH_AUTH_SOCK=$sock ssh-add -d "$sock.token.pub" 2>/dev/null || fail "ssh-add -d token key"
+	SSH_AUTH_SOCK=$sock ssh-add -d "$T/ed25519" 2>/dev/null
+	SSH_AUTH_SOCK=$sock ssh-add -l | awk '{ print $1, $2, $NF }' | sort > "$sock.l"
+	SSH_AUTH_SOCK=$sock ssh-add -L | cut -d' ' -f1,2 | sort > "$sock.L"
+done
+cmp -s "$SSH_AUTH_SOCK.l" "$T/ossh.sock.l" ||
+	fail "with a token, ssh-add -l differs: $(cat "$SSH_AUTH_SOCK.l") // $(cat "$T/ossh.sock.l")"
+cmp -s "$SSH_AUTH_SOCK.L" "$T/ossh.sock.L" || fail "with a token, ssh-add -L differs"
 ssh-add -D 2>/dev/null
-ok "ssh-add -l and -L match OpenSSH's ssh-agent after the same adds and removes"
+ok "ssh-add -l and -L match OpenSSH's ssh-agent after the same adds and removes, a token's too"
 
 # Under a policy: `software:` selects software keys; software_keys: deny refuses them.
 kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true
