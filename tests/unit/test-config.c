@@ -67,6 +67,11 @@ static void test_confirm_prompt(void)
 	expect_error("confirm_prompt: [askpass]\n", "t.yaml:1:17:", "expected a string");
 	expect_error("tokens:\n  - module: a\n    confirm_prompt: file:/x\n", "t.yaml:3:21:",
 	             "for confirm_prompt");
+	expect_error("tokens:\n  - module: a\n    name: \"software:\"\n", "t.yaml:3:11:",
+	             "reserved for software keys");
+	expect_error("software_keys: maybe\n", "t.yaml:1:16:", "expected allow or deny");
+	expect_error("tokens:\n  - module: a\n    certificates: [ rel/cert.pub ]\n",
+	             "t.yaml:3:21:", "absolute path for a certificate file");
 }
 
 static void test_malformed(void)

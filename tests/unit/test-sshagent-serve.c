@@ -279,6 +279,16 @@ static void test_list_sign_query(void)
 	CHECK(sshagent_client_lock(cl, 1, "pw", &why) == SSHAGENT_ERR_DENIED &&
 	      refused_says("lock: lock is not supported by this agent"),
 	      "an operation the table lacks is refused as unsupported");
+	{
+		static const uint8_t sk[] = { 0, 0, 0, 26, 's', 'k', '-', 's', 's', 'h', '-', 'e', 'd',
+		                              '2', '5', '5', '1', '9', '@', 'o', 'p', 'e', 'n', 's',
+		                              's', 'h', '.', 'c', 'o', 'm' };
+
+		CHECK(sshagent_client_add(cl, sk, sizeof(sk), NULL, 0, &why) != SSHAGENT_OK &&
+		      refused_says("key type sk-ssh-ed25519@openssh.com is not supported (security "
+		                   "keys and post-quantum keys are not)"),
+		      "a security key is refused with a reason naming its type");
+	}
 	sshagent_identities_free(ids, n);
 	sshagent_client_close(cl);
 }
