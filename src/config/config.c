@@ -181,12 +181,13 @@ static int parse_certificates(struct ywalk *w, yaml_node_t *seq, struct config_t
 		return yw_error(w, seq, "too many certificates (at most %d)", CONFIG_MAX_CERTIFICATES);
 	if ((t->certificates = calloc(n + 1, sizeof(*t->certificates))) == NULL)
 		return reason_set(w->why, ERR_ALLOC, "out of memory");
-	for (; t->ncertificates < n; t->ncertificates++) {
+	while (t->ncertificates < n) {
 		yaml_node_t *item = yw_seq_item(w, seq, t->ncertificates);
 		char **path = &t->certificates[t->ncertificates];
 
 		if ((r = dup_string(w, item, "a certificate file", path)) != ERR_OK)
 			return r;
+		t->ncertificates++;     /* counted at once, so config_free frees it on an error */
 		if ((*path)[0] != '/')
 			return yw_error(w, item, "expected an absolute path for a certificate file");
 	}

@@ -209,8 +209,14 @@ int main(void)
 	first_key();
 	if (pthread_create(&th, NULL, signer, NULL) != 0)
 		return 2;
-	/* A client that sends half a message and stalls, left open throughout. */
+	/*
+	 * A client that sends half a message and stalls, left open throughout. The agent drops
+	 * it after 10 s, checked on a 1 s tick: this one waits 30 s, where the others' 10 s
+	 * could run out first on a loaded machine (a flaky failure in CI's ASan run).
+	 */
 	stalled = connect_agent();
+	setsockopt(stalled, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ 30, 0 },
+	           sizeof(struct timeval));
 	send_all(stalled, half, sizeof(half));
 
 	failures += malformed_messages();
