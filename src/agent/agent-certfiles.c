@@ -2,7 +2,6 @@
  * A configured token's `certificates:`: the files are read when the token is served and
  * again on every reload, so a renewed certificate is served without a restart.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,18 +12,12 @@
 /* One certificate file's first line, checked and added; a bad file is logged and skipped. */
 static void add_file(struct ks_certs *certs, const char *token, const char *path)
 {
-	char line[16384];
 	struct reason why;
 	uint8_t *blob = NULL;
 	size_t len;
-	FILE *f = fopen(path, "r");
-	int ok = f != NULL && fgets(line, sizeof(line), f) != NULL &&
-	         sshpub_text_blob(line, &blob, &len) == ERR_OK;
 
-	if (f != NULL)
-		fclose(f);
 	reason_clear(&why);
-	if (!ok)
+	if (sshpub_file_blob(path, &blob, &len) != ERR_OK)
 		log_warn("token \"%s\": certificate %s cannot be read, or is not a key file",
 		         token, path);
 	else if (ks_certs_add(certs, blob, len, &why) != ERR_OK)

@@ -1,4 +1,5 @@
 /* Wire public keys: strict parsing, canonical blobs and signature verification with OpenSSL. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -336,6 +337,20 @@ int sshpub_text_blob(const char *text, uint8_t **out, size_t *out_len)
 fail:
 	free(blob);
 	return ERR_FORMAT;
+}
+
+int sshpub_file_blob(const char *path, uint8_t **blob, size_t *len)
+{
+	char line[16384];
+	FILE *f = fopen(path, "r");
+	int r = ERR_FORMAT;
+
+	if (f == NULL)
+		return ERR_SYSTEM;
+	if (fgets(line, sizeof(line), f) != NULL)
+		r = sshpub_text_blob(line, blob, len);
+	fclose(f);
+	return r;
 }
 
 int sshpub_parse_text(const char *text, struct sshpub *out)

@@ -37,6 +37,8 @@ int sshpub_verify(const struct sshpub *k, const uint8_t *sig, size_t sig_len,
 EVP_PKEY *sshpub_pkey_fromdata(const char *name, int selection, OSSL_PARAM_BLD *bld);
 /* The blob of "TYPE BASE64 [comment]" (a .pub file's line); the type must be the blob's. */
 int sshpub_text_blob(const char *text, uint8_t **blob, size_t *len) WUR;
+/* The blob on the first line of a .pub file (a key or a certificate). */
+int sshpub_file_blob(const char *path, uint8_t **blob, size_t *len) WUR;
 /* "ssh-ed25519 AAAA..." text form, as in known_hosts; the caller frees it. */
 int sshpub_parse_text(const char *text, struct sshpub *out) WUR;
 

@@ -11,18 +11,13 @@
 #include "sshagent.h"
 #include "sshpub.h"
 
-/* The first line of a .pub file, decoded. */
+/* A .pub file's certificate, as one more string of the list. */
 static int read_cert(const char *path, struct wbuf *certs)
 {
-	char line[16384];
 	uint8_t *blob;
 	size_t len;
-	FILE *f = fopen(path, "r");
-	int ok = f != NULL && fgets(line, sizeof(line), f) != NULL &&
-	         sshpub_text_blob(line, &blob, &len) == ERR_OK;
+	int ok = sshpub_file_blob(path, &blob, &len) == ERR_OK;
 
-	if (f != NULL)
-		fclose(f);
 	if (ok) {
 		ok = wbuf_put_string(certs, blob, len) == ERR_OK;
 		free(blob);
