@@ -232,6 +232,12 @@ int agent_authorize_sign(struct agent *a, struct agent_client *c,
 		.user = have_ua ? ua.user : NULL, .client_exe = c->exe[0] ? c->exe : NULL,
 	};
 	policy_decide(pol, &req, &dec);
+	/*
+	 * Under the built-in default, a key added with ssh-add -h follows the user's stated
+	 * restrictions alone, as in ssh-agent; the forwarded-use confirmation is for the rest.
+	 */
+	if (pol->builtin && id->src->dest != NULL)
+		dec.confirm = 0;
 	if (dec.action == POLICY_DENY) {
 		r = reason_set(why, ERR_DENIED, "%s (%s)", dec.reason, dec.where);
 	} else if ((dec.confirm || id->src->confirm) &&

@@ -54,7 +54,8 @@ void policy_unref(struct policy *p)
 
 /*
  * Without a policy section: anything on this machine may sign, and a forwarded connection
- * signs only after the user confirms (so it is refused where no prompt can be shown).
+ * signs only after the user confirms (so it is refused where no prompt can be shown). The
+ * agent lets keys with ssh-add -h restrictions follow those alone (agent-policy.c).
  */
 struct policy *policy_builtin(void)
 {
@@ -67,6 +68,7 @@ struct policy *policy_builtin(void)
 		return NULL;
 	}
 	p->refs = 1;
+	p->builtin = 1;
 	p->nrules = 2;
 	p->rules[0].action = POLICY_ALLOW;
 	p->rules[0].via_direct = 1;

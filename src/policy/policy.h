@@ -60,6 +60,7 @@ struct policy {
 	size_t nknown_hosts_files;
 	struct known_hosts kh;          /* loaded by policy_resolve */
 	struct policy_index *index;     /* built by policy_resolve */
+	int builtin;                    /* the default without a policy section */
 	int refs;
 };
 

@@ -251,7 +251,9 @@ int agent_request_parse(struct wbuf *msg, struct sshagent_request *req)
 	req->raw.len = wbuf_avail(msg);
 	if ((r = wbuf_get_u8(msg, &type)) != ERR_OK)
 		return ERR_FORMAT;
-	req->type = (enum sshagent_msg)type;
+	/* As ssh-agent does, protocol 1's remove-all removes every key, answered SUCCESS. */
+	req->type = type == SSHAGENTC_REMOVE_ALL_RSA_IDENTITIES ? SSHAGENTC_REMOVE_ALL_IDENTITIES :
+	            (enum sshagent_msg)type;
 	if ((r = parse_body(msg, req)) != ERR_OK)
 		return r == ERR_INCOMPLETE ? ERR_FORMAT : r;
 	/* Trailing bytes mean the client and we disagree about the message: refuse. */

@@ -30,6 +30,8 @@ extern "C" {
 enum sshagent_msg {
 	SSHAGENT_FAILURE = 5,
 	SSHAGENT_SUCCESS = 6,
+	/* Protocol 1's remove-all, which ssh-add -D still sends: parsed as REMOVE_ALL. */
+	SSHAGENTC_REMOVE_ALL_RSA_IDENTITIES = 9,
 	SSHAGENTC_REQUEST_IDENTITIES = 11,
 	SSHAGENT_IDENTITIES_ANSWER = 12,
 	SSHAGENTC_SIGN_REQUEST = 13,

@@ -41,8 +41,9 @@ rm -f "$T/confirm.count"
 ssh_run "$B_PORT" "$T/k0" -A root@127.0.0.1 "$(inner_ssh "$A_PORT" "$T/pub/p256.pub")" ||
 	fail "B>A constraint: login from B to A"
 [ "$(accepted A)" -eq 2 ] || fail "A did not accept the forwarded login"
-# The built-in policy confirms forwarded use; the test askpass answered "yes".
-[ "$(wc -l < "$T/confirm.count")" -eq 1 ] || fail "the forwarded login was not confirmed once"
+# Under the built-in default a key added with -h follows its restrictions alone: no
+# confirmation for its forwarded use, as with ssh-agent (issue 16).
+[ -f "$T/confirm.count" ] && fail "the built-in default asked to confirm an ssh-add -h key"
 ssh_run "$A_PORT" "$T/pub/p256.pub" root@127.0.0.1 true 2>/dev/null &&
 	fail "direct login to A allowed by a B>A constraint"
 ok "-h B -h B>A: listed on B, logs in from B to A, and not directly to A"

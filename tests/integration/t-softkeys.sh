@@ -50,6 +50,8 @@ ssh-add -X 2>/dev/null || fail "ssh-add -X"
 ssh_run "$A_PORT" "$T/rsa.pub" root@127.0.0.1 true 2>/dev/null && fail "a removed key logged in"
 ssh-add -D 2>/dev/null || fail "ssh-add -D"
 [ "$(listed)" -eq 0 ] || fail "ssh-add -D left $(listed) keys"
+# ssh-add -D sends protocol 1's remove-all first; ssh-agent answers it, and so do we.
+grep -q "refused request" "$T/agent.log" && fail "ssh-add -D logged a refusal"
 ssh-add "$T/ed25519" "$T/ecdsa256" 2>/dev/null || fail "ssh-add two keys"
 kill -USR1 "$AGENT_PID"
 wait_for 5 sh -c '! ssh-add -l | grep -q SHA256' || fail "SIGUSR1 did not remove the keys"

@@ -66,3 +66,8 @@ kill -HUP "$AGENT_PID"
 wait_for 5 sh -c "ssh-add -l | grep -c -- '-CERT)' | grep -qx 2" || fail "reload: $(ssh-add -l)"
 cert_login p256 || fail "login with the certificate added by reload"
 ok "certificates: in the config are served, and re-read on reload"
+
+before=$(keys)
+ssh-add -s "$module" < /dev/null > /dev/null 2>&1 || fail "ssh-add -s of the configured token"
+[ "$(keys)" -eq "$before" ] || fail "a configured token added again is listed twice"
+ok "a configured token added again with ssh-add -s is listed once"

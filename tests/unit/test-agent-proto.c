@@ -252,6 +252,18 @@ static void test_add_identity(void)
 	wbuf_free(&b);
 }
 
+/* ssh-add -D sends protocol 1's remove-all (type 9) first; it means remove all. */
+static void test_protocol1_remove_all(void)
+{
+	static const uint8_t v1[] = { 9 };
+	struct sshagent_request req;
+	struct wbuf m;
+
+	wbuf_view(&m, v1, sizeof(v1));
+	CHECK(agent_request_parse(&m, &req) == ERR_OK &&
+	      req.type == SSHAGENTC_REMOVE_ALL_IDENTITIES, "type 9 is remove-all");
+}
+
 static void test_encode(void)
 {
 	struct wbuf out, in, msg;
@@ -275,6 +287,7 @@ int main(void)
 	test_fields();
 	test_bad_constraints();
 	test_add_identity();
+	test_protocol1_remove_all();
 	test_encode();
 	CHECK_DONE();
 }
