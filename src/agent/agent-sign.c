@@ -3,9 +3,11 @@
  * the token, encode the SSH signature.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "agent.h"
 #include "log.h"
+#include "deadline.h"
 #include "notice.h"
 #include "softkey.h"
 
@@ -49,6 +51,46 @@ static struct notice *arm_notice(const struct ks_identity *id, const char *purpo
 	                  "p11guard: touch or confirm on your token", body, pad);
 }
 
+/*
+ * After a declined PIN prompt or a wrong PIN, the same connection's further signatures on
+ * that token fail at once with that reason for a while: ssh offers key after key, and each
+ * would otherwise prompt again (and could spend PIN tries).
+ */
+#define PIN_FAILURE_HOLD_MS 10000
+
+static void token_id(const struct p11_token *t, char *out, size_t size)
+{
+	const struct p11_token_desc *d = p11_token_describe(t);
+
+	snprintf(out, size, "%s|%s|%s", d->module_path ? d->module_path : "", d->label, d->serial);
+}
+
+static int earlier_pin_failure(const struct agent_client *c, const struct ks_identity *id,
+                               struct reason *why)
+{
+	const struct p11_token *t = p11_key_token(id->key);
+	char name[sizeof(c->pin_failure.token)];
+
+	if (c->pin_failure.token[0] == '\0' || deadline_passed(&c->pin_failure.until) ||
+	    !p11_token_needs_login(t))
+		return ERR_OK;
+	token_id(t, name, sizeof(name));
+	if (strcmp(name, c->pin_failure.token) != 0)
+		return ERR_OK;
+	*why = c->pin_failure.why;
+	return reason_wrap(why, "not asked again so soon on this connection");
+}
+
+static void note_pin_failure(struct agent_client *c, const struct ks_identity *id, int r,
+                             const struct reason *why)
+{
+	if (r != ERR_PIN_NEEDED && r != ERR_PIN_INCORRECT)
+		return;
+	token_id(p11_key_token(id->key), c->pin_failure.token, sizeof(c->pin_failure.token));
+	c->pin_failure.why = *why;
+	deadline_in(&c->pin_failure.until, PIN_FAILURE_HOLD_MS);
+}
+
 /* A token signature, with a notice should the token make us wait. */
 static int token_sign(const struct ks_identity *id, enum sig_alg alg,
                       const struct sshagent_bytes *data, const char *purpose, uint8_t *raw,
@@ -82,10 +124,13 @@ int agent_sign(struct agent *a, struct agent_client *c, const struct sshagent_re
 		reason_set(why, r, "no signature algorithm for this key");
 	else if ((r = agent_authorize_sign(a, c, id, req->u.sign.data.data, req->u.sign.data.len,
 	                                   purpose, sizeof(purpose), why)) == ERR_OK) {
-		r = id->soft != NULL ?
-		    softkey_sign(id->soft, alg, req->u.sign.data.data, req->u.sign.data.len, raw,
-		                 sizeof(raw), &raw_len, why) :
-		    token_sign(id, alg, &req->u.sign.data, purpose, raw, &raw_len, why);
+		if (id->soft != NULL) {
+			r = softkey_sign(id->soft, alg, req->u.sign.data.data, req->u.sign.data.len,
+			                 raw, sizeof(raw), &raw_len, why);
+		} else if ((r = earlier_pin_failure(c, id, why)) == ERR_OK) {
+			r = token_sign(id, alg, &req->u.sign.data, purpose, raw, &raw_len, why);
+			note_pin_failure(c, id, r, why);
+		}
 	}
 	if (r == ERR_OK) {
 		log_debug("signed with %s (%s) for pid %ld", id->fingerprint, alg_name, (long)c->pid);

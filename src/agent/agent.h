@@ -25,6 +25,12 @@ struct agent_client {
 	pid_t pid;
 	char exe[256];                  /* the peer's executable, or "" when unknown */
 	const struct bindings *bindings;        /* the library's, verified, in order */
+	/* A PIN prompt declined or a wrong PIN here: the token, why, and until when it holds. */
+	struct agent_pin_failure {
+		char token[96];         /* "" when none */
+		struct reason why;
+		struct timespec until;
+	} pin_failure;
 };
 
 struct agent_lock_state {
