@@ -36,6 +36,7 @@ void agent_free(struct agent *a)
 	free(a->allowed_providers);
 	free(a->config_path);
 	free(a->confirm_program);
+	agent_forget_served(a);
 	explicit_bzero(a->lock.hash, sizeof(a->lock.hash));
 }
 
@@ -105,44 +106,11 @@ int agent_reload(struct agent *a, struct reason *why)
 	if ((r = config_load_file(a->config_path, &cfg, why)) != ERR_OK)
 		return reason_wrap(why, "reload failed, the previous policy stays in force");
 	if ((r = apply_config(a, &cfg, why)) == ERR_OK)
-		agent_reload_certificates(a, &cfg);
+		agent_serve_tokens(a, &cfg);
 	config_free(&cfg);
 	if (r != ERR_OK)
 		return reason_wrap(why, "reload failed, the previous policy stays in force");
 	return ERR_OK;
-}
-
-static void serve_config_token(struct agent *a, const struct config_token *ct)
-{
-	struct ks_pin_spec pin = {
-		.kind = ct->pin, .path = ct->pin_path, .fn = agent_pin_source,
-		.confirm = ct->confirm.via, .confirm_program = ct->confirm.program,
-	};
-	struct ks_certs *certs;
-	struct ks_source *src;
-	struct reason why;
-	int r;
-
-	reason_clear(&why);
-	r = ks_source_open(ct->name, NULL, ct->module, ct->uri, &pin, &ct->cache, &src, &why);
-	if (src == NULL) {
-		log_warn("token \"%s\" (config line %u): %s", ct->name, ct->line, why.text);
-		return;
-	}
-	if ((certs = agent_read_certificates(ct)) != NULL && ks_source_attach_certs(src, certs))
-		log_error("token \"%s\": out of memory for its certificates", ct->name);
-	if (r != ERR_OK)
-		log_warn("token \"%s\": %s; waiting for it", ct->name, why.text);
-	else if (src->ntokens == 0)
-		log_warn("token \"%s\": no token present matches %s; waiting for one", ct->name,
-		         ct->uri ? ct->uri : "the module");
-	if (keystore_add(&a->keys, src, &why) != ERR_OK) {
-		log_error("token \"%s\": %s", ct->name, why.text);
-		ks_source_unref(src);
-		return;
-	}
-	p11_module_watch(src->module);
-	log_info("serving %zu key(s) from token \"%s\" (%s)", src->nids, ct->name, ct->module);
 }
 
 int agent_load_config(struct agent *a, const struct config *cfg, struct reason *why)
@@ -156,8 +124,7 @@ int agent_load_config(struct agent *a, const struct config *cfg, struct reason *
 		return reason_set(why, ERR_ALLOC, "out of memory");
 	if ((r = apply_config(a, cfg, why)) != ERR_OK)
 		return r;
-	for (size_t i = 0; i < cfg->ntokens; i++)
-		serve_config_token(a, &cfg->tokens[i]);
+	agent_serve_tokens(a, cfg);
 	if (hotplug_start(&a->hotplug, &a->keys, cfg->rescan_interval) != ERR_OK)
 		return reason_set(why, ERR_SYSTEM, "could not start the hot-plug thread");
 	return ERR_OK;

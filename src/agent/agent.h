@@ -59,6 +59,12 @@ struct agent {
 	/* The event loop's signals: reload (SIGHUP), and a process whose end ends us. */
 	volatile sig_atomic_t *reload;
 	volatile sig_atomic_t *remove_all;      /* SIGUSR1 */
+	/* The configured tokens served, as their entries were (agent-tokens.c). */
+	struct agent_served {
+		char *name;
+		char *definition;
+	} *served;
+	size_t nserved;
 	pid_t watch_pid;
 };
 
@@ -107,8 +113,12 @@ int agent_add_software(struct agent *a, const struct sshagent_request *req,
 int agent_software_allowed(struct agent *a);
 /* A configured token's certificate files, read; NULL when it names none (agent-certfiles.c). */
 struct ks_certs *agent_read_certificates(const struct config_token *ct);
-/* Serves each listed configured token with its certificate files as they are now. */
-void agent_reload_certificates(struct agent *a, const struct config *cfg);
+/*
+ * Serves the configuration's tokens: new entries, changed ones anew, ones ssh-add -D took
+ * back; drops removed ones; an unchanged one keeps its keys and PINs (agent-tokens.c).
+ */
+void agent_serve_tokens(struct agent *a, const struct config *cfg);
+void agent_forget_served(struct agent *a);
 /* Lifetime, confirm and ssh-add -h restrictions of an add request, put on its source. */
 int agent_apply_constraints(struct agent *a, const struct sshagent_constraints *c,
                             struct ks_source *src, struct reason *why)

@@ -468,6 +468,18 @@ int keystore_remove_provider(struct keystore *ks, const char *provider)
 	return r;
 }
 
+void keystore_remove_source(struct keystore *ks, const struct ks_source *src)
+{
+	pthread_mutex_lock(&ks->lock);
+	for (size_t i = 0; i < ks->nsources; i++) {
+		if (ks->sources[i] == src) {
+			unlist(ks, i);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ks->lock);
+}
+
 void keystore_remove_all(struct keystore *ks)
 {
 	pthread_mutex_lock(&ks->lock);

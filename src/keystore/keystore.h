@@ -149,6 +149,8 @@ size_t keystore_snapshot(struct keystore *ks, struct ks_source **out, size_t max
 void keystore_release(struct keystore *ks, struct ks_source **srcs, size_t n);
 
 int keystore_remove_provider(struct keystore *ks, const char *provider);
+/* Unlists `src` if it is still listed. */
+void keystore_remove_source(struct keystore *ks, const struct ks_source *src);
 void keystore_remove_all(struct keystore *ks);
 /* A token key is marked removed; a software key is dropped and wiped at once. */
 int keystore_remove_identity(struct keystore *ks, const uint8_t *blob, size_t len);
