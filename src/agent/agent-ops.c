@@ -14,14 +14,15 @@
 #include "agent.h"
 #include "conn-bindings.h"
 #include "log.h"
+#include "reason-export.h"
 
 static const char *const extensions[] = { "refusal-reason@p11guard", "reload@p11guard", NULL };
 
 static int give(struct sshagent_reason *pub, int r, const struct reason *why)
 {
 	if (r != ERR_OK) {
-		pub->code = r;
-		memcpy(pub->text, why->text, sizeof(pub->text));
+		reason_export(why, pub);
+		pub->code = r;          /* the handler's answer, should it differ from why's */
 	}
 	return r;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "listener.h"
+#include "reason-export.h"
 #include "sshagent.h"
 
 int listener_private_path(char *path, size_t size, struct reason *why)
@@ -82,9 +83,7 @@ int sshagent_listen(const char *path, struct sshagent_reason *pub)
 	int fd;
 
 	reason_clear(&why);
-	if ((fd = listener_open(path, &why)) < 0) {
-		pub->code = why.code;
-		memcpy(pub->text, why.text, sizeof(pub->text));
-	}
+	if ((fd = listener_open(path, &why)) < 0)
+		reason_export(&why, pub);
 	return fd;
 }

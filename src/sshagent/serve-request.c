@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "reason-export.h"
 #include "server-conn.h"
 
 /* The public codes are the library's own error space. */
@@ -31,7 +32,7 @@ static void reason_from_public(const struct sshagent_reason *in, int code, struc
 	out->text[sizeof(out->text) - 1] = '\0';
 }
 
-static void reason_to_public(const struct reason *in, struct sshagent_reason *out)
+void reason_export(const struct reason *in, struct sshagent_reason *out)
 {
 	out->code = in->code;
 	memcpy(out->text, in->text, sizeof(out->text));
@@ -47,7 +48,7 @@ void serve_refused(const struct serve_config *cfg, struct sshagent_conn *c, cons
 	             err_name(why->code), why->text[0] ? why->text : err_text(why->code)) < 0)
 		c->last_refusal[0] = '\0';
 	if (cfg->ops->refused != NULL) {
-		reason_to_public(why, &pub);
+		reason_export(why, &pub);
 		cfg->ops->refused(cfg->ctx, c, what, &pub);
 	}
 }

@@ -17,6 +17,7 @@
 
 #include "deadline.h"
 #include "listener.h"
+#include "reason-export.h"
 #include "server-conn.h"
 
 /* A read chunk; a message may be up to SSHAGENT_MAX_MESSAGE plus its length prefix. */
@@ -281,8 +282,7 @@ static void refuse_peer(struct server *s, int fd, struct reason *why)
 	close(fd);
 	if (s->cfg.ops->refused == NULL)
 		return;
-	pub.code = why->code;
-	memcpy(pub.text, why->text, sizeof(pub.text));
+	reason_export(why, &pub);
 	s->cfg.ops->refused(s->cfg.ctx, NULL, "connection", &pub);
 }
 
@@ -514,7 +514,7 @@ int sshagent_serve(const struct sshagent_ops *ops, void *ctx,
 			r = ERR_OK;
 	}
 	server_free(&s);
+	reason_export(&why, pub);
 	pub->code = r;
-	memcpy(pub->text, why.text, sizeof(pub->text));
 	return r;
 }
