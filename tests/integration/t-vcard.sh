@@ -85,6 +85,19 @@ ok "ssh-add -l lists the card's keys ($(ssh-add -l | grep -c CAC) keys)"
 ssh_run "$A_PORT" "$T/card.pub" root@127.0.0.1 true || fail "ssh login with the card"
 ok "ssh logs in with the card's key"
 
+# Regression: the glue once reset the card on each of pcscd's presence polls (every 400 ms),
+# so a poll between two APDUs of one signature lost the reply and the sign failed now and
+# then. Signatures in a row over several polls must all succeed.
+echo data > "$T/data"
+start=$(date +%s%N)
+for i in $(seq 1 250); do
+	rm -f "$T/data.sig"
+	ssh-keygen -q -Y sign -f "$T/card.pub" -n p11guard-test "$T/data" 2>"$T/sign.err" ||
+		fail "signature $i of 250 on the card failed: $(cat "$T/sign.err")"
+done
+echo "250 signatures in $((($(date +%s%N) - start) / 1000000)) ms"
+ok "250 signatures in a row on the card (several polls), none lost to a presence poll"
+
 start=$(date +%s%N)
 card_out
 wait_for 3 sh -c '! ssh-add -l 2>/dev/null | grep -q "CAC ID Certificate"' ||

@@ -95,6 +95,21 @@ static VReader *first_reader(void)
 	return r;
 }
 
+/*
+ * vpcd asks for the ATR each time pcscd polls for the card (every 400 ms), between any two
+ * APDUs of the host. A real reader answers that from what it read at power-on; it must not
+ * reset the card, or a reply waiting for GET RESPONSE, the selected applet and the verified
+ * PIN are lost mid-operation. So only power on and reset touch the card.
+ */
+static unsigned char atr[64];
+static int atr_len;
+
+static int power_on(VReader *reader)
+{
+	atr_len = sizeof(atr);
+	return vreader_power_on(reader, atr, &atr_len) == VREADER_OK ? 0 : -1;
+}
+
 /* Answers one message from vpcd. */
 static int answer(int fd, VReader *reader)
 {
@@ -117,12 +132,9 @@ static int answer(int fd, VReader *reader)
 			vreader_power_off(reader);
 			/* fall through */
 		case VPCD_POWER_ON:
-			vreader_power_on(reader, out, &out_len);
-			return 0;
+			return power_on(reader);
 		case VPCD_GET_ATR:
-			if (vreader_power_on(reader, out, &out_len) != VREADER_OK)
-				return -1;
-			return send_msg(fd, out, (size_t)out_len);
+			return send_msg(fd, atr, (size_t)atr_len);
 		}
 		return 0;
 	}
@@ -149,7 +161,8 @@ int main(int argc, char **argv)
 	snprintf(opts, sizeof(opts),
 	         "db=\"sql:%s\" use_hw=no soft=(,p11guard-vcard,CAC,,cert1,cert2,cert3)", argv[1]);
 	if ((options = vcard_emul_options(opts)) == NULL ||
-	    vcard_emul_init(options) != VCARD_EMUL_OK || (reader = first_reader()) == NULL) {
+	    vcard_emul_init(options) != VCARD_EMUL_OK || (reader = first_reader()) == NULL ||
+	    power_on(reader) != 0) {
 		fprintf(stderr, "vcard-glue: libcacard could not start on %s\n", argv[1]);
 		return 1;
 	}
