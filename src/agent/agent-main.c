@@ -12,7 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "agent.h"
+#include "agent-socket.h"
 #include "config.h"
 #include "duration.h"
 #include "listener.h"
@@ -23,6 +26,9 @@
 
 struct options {
 	int csh, debug, foreground, kill_agent;
+	int socket_in_tmpdir;           /* -T: as before OpenSSH 10, not in ~/.ssh/agent */
+	int keep_stale_sockets;         /* -U */
+	int clean_stale_sockets;        /* -u; twice: those of other hosts too */
 	const char *socket_path, *config_path, *allowed_providers;
 	long lifetime;
 	char **command;
@@ -43,10 +49,12 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: p11guard-agent [-c | -s] [-Dd] [-a bind_address] [-E fingerprint_hash]\n"
+	    "usage: p11guard-agent [-c | -s] [-DdTU] [-a bind_address] [-E fingerprint_hash]\n"
 	    "                      [-O option] [-P allowed_providers] [-t life]\n"
 	    "                      [--config FILE] [command [arg ...]]\n"
-	    "       p11guard-agent [-c | -s] -k\n");
+	    "       p11guard-agent [-c | -s] -k\n"
+	    "       p11guard-agent -u\n"
+	    "       p11guard-agent -V | --version | --help\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -54,7 +62,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *shell = getenv("SHELL");
@@ -63,7 +71,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->allowed_providers = DEFAULT_ALLOWED_PROVIDERS;
 	o->csh = shell != NULL && strlen(shell) >= 3 && strcmp(shell + strlen(shell) - 3, "csh") == 0;
-	while ((ch = getopt_long(argc, argv, "+a:cDdE:kO:P:st:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+a:cDdE:kO:P:st:TuUV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'a': o->socket_path = optarg; break;
 		case 'c': o->csh = 1; break;
@@ -93,15 +101,21 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			break;
+		case 'T': o->socket_in_tmpdir = 1; break;
+		case 'U': o->keep_stale_sockets = 1; break;
+		case 'u': o->clean_stale_sockets++; break;
 		case 'h': usage(stdout); exit(0);
-		case 'V': printf("p11guard-agent %s\n", PACKAGE_VERSION); exit(0);
+		case 'v': printf("p11guard-agent %s\n", PACKAGE_VERSION); exit(0);
+		/* ssh-agent -V writes its version to standard error. */
+		case 'V': fprintf(stderr, "p11guard-agent %s, %s\n", PACKAGE_VERSION,
+		                  OpenSSL_version(OPENSSL_VERSION)); exit(0);
 		default: usage(stderr); return -1;
 		}
 	}
 	if (sh && o->csh)
 		o->csh = 0;
 	o->command = optind < argc ? argv + optind : NULL;
-	if (o->command != NULL && (o->foreground || o->kill_agent)) {
+	if (o->command != NULL && (o->foreground || o->kill_agent || o->clean_stale_sockets)) {
 		usage(stderr);
 		return -1;
 	}
@@ -137,6 +151,21 @@ static int kill_agent(const struct options *o)
 	printf(o->csh ? "unsetenv SSH_AUTH_SOCK;\nunsetenv SSH_AGENT_PID;\n" :
 	       "unset SSH_AUTH_SOCK;\nunset SSH_AGENT_PID;\n");
 	printf("echo Agent pid %ld killed;\n", pid);
+	return 0;
+}
+
+/* -u: ssh-agent's clean-up of sockets whose agent died, and nothing else. */
+static int remove_stale_sockets(const struct options *o)
+{
+	struct reason why;
+	int n;
+
+	reason_clear(&why);
+	if ((n = agent_socket_remove_stale(o->clean_stale_sockets > 1, &why)) < 0) {
+		fprintf(stderr, "p11guard-agent: %s\n", why.text);
+		return 1;
+	}
+	printf("Deleted %d stale agent socket(s) in ~/.ssh/agent\n", n);
 	return 0;
 }
 
@@ -253,13 +282,20 @@ static int serve(const struct options *o, const struct config *cfg)
 	int fd, r;
 
 	reason_clear(&why);
-	if (o->socket_path != NULL)
+	if (o->socket_path != NULL) {
 		snprintf(path, sizeof(path), "%s", o->socket_path);
-	else if (listener_private_path(path, sizeof(path), &why) != ERR_OK) {
-		fprintf(stderr, "p11guard-agent: %s\n", why.text);
-		return 1;
+		fd = listener_open(path, &why);
+	} else if (o->socket_in_tmpdir) {
+		fd = -1;
+		if (listener_private_path(path, sizeof(path), &why) == ERR_OK &&
+		    (fd = listener_open(path, &why)) < 0)
+			remove_socket(path, 1);
+	} else {
+		if (!o->keep_stale_sockets && agent_socket_remove_stale(0, &why) < 0)
+			fprintf(stderr, "p11guard-agent: stale sockets stay: %s\n", why.text);
+		fd = agent_socket_in_home(path, sizeof(path), &why);
 	}
-	if ((fd = listener_open(path, &why)) < 0) {
+	if (fd < 0) {
 		fprintf(stderr, "p11guard-agent: %s\n", why.text);
 		return 1;
 	}
@@ -295,7 +331,7 @@ static int serve(const struct options *o, const struct config *cfg)
 		r = run_agent(o, cfg, fd, o->command != NULL ? parent : 0);
 	}
 	close(fd);
-	remove_socket(path, o->socket_path == NULL);
+	remove_socket(path, o->socket_path == NULL && o->socket_in_tmpdir);
 	return r;
 }
 
@@ -310,6 +346,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (o.kill_agent)
 		return kill_agent(&o);
+	if (o.clean_stale_sockets)
+		return remove_stale_sockets(&o);
 	if (load_config(&o, &cfg) != 0)
 		return 1;
 	r = serve(&o, &cfg);

@@ -4,6 +4,8 @@
 make_token t1 ed25519
 make_askpass "$PIN"
 write_config "$T/config.yaml" t1
+export HOME="$T/home"   # the default socket goes to ~/.ssh/agent: not the real home
+mkdir -m 700 "$HOME"
 out=$("$AGENT" --config "$T/config.yaml" sh -c 'ssh-add -l; echo "sock=$SSH_AUTH_SOCK"') ||
 	fail "command mode"
 echo "$out" | grep -q "ED25519" || fail "command did not see the keys: $out"

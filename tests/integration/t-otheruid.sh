@@ -19,9 +19,9 @@ grep -q "refused connection from uid 65534" "$T/agent.log" || fail "refusal not 
 ssh-add -l | grep -q SHA256 || fail "the owner was not served after the refusal"
 ok "uid 65534 is refused and logged; the owner is still served"
 
-# A private directory made by the agent is 0700.
+# A private directory made by the agent is 0700 (-T: t-agent-flags covers ~/.ssh/agent).
 unset SSH_AUTH_SOCK
-eval "$("$AGENT" -s --config "$T/config.yaml")" > /dev/null
+eval "$("$AGENT" -T -s --config "$T/config.yaml")" > /dev/null
 PIDS="$PIDS $SSH_AGENT_PID"
 [ "$(stat -c %a "$(dirname "$SSH_AUTH_SOCK")")" = 700 ] || fail "socket directory not 0700"
 case $SSH_AUTH_SOCK in *XXX*) fail "mkdtemp template left literal X's: $SSH_AUTH_SOCK" ;; esac
