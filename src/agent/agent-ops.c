@@ -12,11 +12,14 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "agent-service.h"
 #include "conn-bindings.h"
 #include "log.h"
 #include "reason-export.h"
 
-static const char *const extensions[] = { "refusal-reason@p11guard", "reload@p11guard", NULL };
+static const char *const extensions[] = {
+	"refusal-reason@p11guard", "reload@p11guard", "tty@p11guard", NULL
+};
 
 static int give(struct sshagent_reason *pub, int r, const struct reason *why)
 {
@@ -127,14 +130,24 @@ static int op_session_bind(void *ctx, struct sshagent_conn *conn,
 static void op_refused(void *ctx, struct sshagent_conn *conn, const char *what,
                        const struct sshagent_reason *why)
 {
+	char pid[24] = "", uid[24] = "";
+	struct journal_field f[] = {
+		{ "P11GUARD_OPERATION", what },
+		{ "P11GUARD_REASON", err_name(why->code) },
+		{ "P11GUARD_REASON_TEXT", why->text },
+		{ "P11GUARD_PEER_PID", pid },
+		{ "P11GUARD_PEER_UID", uid },
+	};
+
 	(void)ctx;
 	if (conn == NULL) {
-		log_warn("refused %s %s", what, why->text);
+		log_fields(LOG_WARNING, f, 3, "refused %s %s", what, why->text);
 		return;
 	}
-	log_info("refused %s for pid %ld uid %ld: %s", what, (long)sshagent_conn_pid(conn),
-	         (long)sshagent_conn_uid(conn),
-	         sshagent_conn_last_refusal(conn) + strlen(what) + 2);
+	snprintf(pid, sizeof(pid), "%ld", (long)sshagent_conn_pid(conn));
+	snprintf(uid, sizeof(uid), "%ld", (long)sshagent_conn_uid(conn));
+	log_fields(LOG_INFO, f, sizeof(f) / sizeof(f[0]), "refused %s for pid %s uid %s: %s", what,
+	           pid, uid, sshagent_conn_last_refusal(conn) + strlen(what) + 2);
 }
 
 static int op_tick(void *ctx)
@@ -152,10 +165,22 @@ static int op_tick(void *ctx)
 		return 1;
 	if (a->reload != NULL && *a->reload) {
 		*a->reload = 0;
+		service_notify("RELOADING=1");
 		if (agent_reload(a, &why) != ERR_OK)
 			log_error("%s", why.text);
+		service_notify("READY=1");
 	}
 	return 0;
+}
+
+static void op_serving(void *ctx)
+{
+	struct agent *a = ctx;
+
+	if (a->on_serving != NULL)
+		a->on_serving(a->on_serving_arg);
+	service_report_started(&a->startup_fd, NULL);
+	service_notify("READY=1");
 }
 
 const struct sshagent_ops agent_ops = {
@@ -169,5 +194,6 @@ const struct sshagent_ops agent_ops = {
 	.session_bind = op_session_bind,
 	.refused = op_refused,
 	.tick = op_tick,
+	.serving = op_serving,
 	.extensions = extensions,
 };

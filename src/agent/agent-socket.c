@@ -145,6 +145,40 @@ int agent_socket_in_home(char *path, size_t size, struct reason *why)
 
 /* Only a refused connection proves that nothing listens: a busy agent's full backlog
  * (EAGAIN) must not cost it its socket. */
+static int nothing_listens(const char *path);
+
+int agent_socket_stable(char *path, size_t size, struct reason *why)
+{
+	const char *run = getenv("XDG_RUNTIME_DIR");
+	char dir[PATH_MAX];
+	struct stat st;
+	int n;
+
+	if (run == NULL || run[0] != '/') {
+		reason_set(why, ERR_CONFIG, "--stable needs XDG_RUNTIME_DIR (the login session's "
+		           "runtime directory, /run/user/UID), which is not set; use -a PATH");
+		return -1;
+	}
+	n = snprintf(dir, sizeof(dir), "%s/p11guard", run);
+	if (n < 0 || (size_t)n >= sizeof(dir) || (size_t)n + sizeof("/agent.sock") > size) {
+		reason_set(why, ERR_TOO_LARGE, "XDG_RUNTIME_DIR too long");
+		return -1;
+	}
+	if (private_dir(dir, why) != ERR_OK)
+		return -1;
+	snprintf(path, size, "%s/agent.sock", dir);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode) || !nothing_listens(path)) {
+			reason_set(why, ERR_CONFIG, "%s is in use: an agent already serves there "
+			           "(SSH_AUTH_SOCK=%s ssh-add -l), or the path is not a socket", path,
+			           path);
+			return -1;
+		}
+		unlink(path);   /* left by an agent that died */
+	}
+	return listener_open(path, why);
+}
+
 static int nothing_listens(const char *path)
 {
 	struct sockaddr_un sun;

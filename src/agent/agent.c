@@ -14,6 +14,7 @@ int agent_init(struct agent *a, const char *allowed_providers, uint32_t default_
 	struct reason why;
 
 	memset(a, 0, sizeof(*a));
+	a->startup_fd = -1;
 	keystore_init(&a->keys);
 	pthread_mutex_init(&a->lock.mutex, NULL);
 	pthread_mutex_init(&a->policy_lock, NULL);

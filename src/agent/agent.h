@@ -66,6 +66,11 @@ struct agent {
 	} *served;
 	size_t nserved;
 	pid_t watch_pid;
+	/* Start-up: called once serving (foreground: print the environment), then the report to
+	 * a waiting parent (-1: none) and to systemd (agent-service.c). */
+	void (*on_serving)(void *arg);
+	void *on_serving_arg;
+	int startup_fd;
 };
 
 /* libsshagent's operations, with a struct agent as their context (agent-ops.c). */

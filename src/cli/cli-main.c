@@ -12,12 +12,14 @@ static void usage(FILE *f)
 	    "       p11guard policy explain [--config FILE] --key KEY [--to HOST] [--user USER]\n"
 	    "                               [--via HOP,...] [--client EXE]\n"
 	    "       p11guard reload\n"
+	    "       p11guard tty [DEVICE]\n"
 	    "       p11guard --version\n"
 	    "\n"
 	    "tokens   list modules, tokens and keys with fingerprints, pkcs11: URIs and\n"
 	    "         authorized_keys lines\n"
 	    "policy   check a configuration file; explain what the agent would decide and why\n"
-	    "reload   make the running agent re-read its policy (like SIGHUP)\n");
+	    "reload   make the running agent re-read its policy (like SIGHUP)\n"
+	    "tty      make the running agent's pinentry-curses use this terminal\n");
 }
 
 int main(int argc, char **argv)
@@ -30,7 +32,7 @@ int main(int argc, char **argv)
 		return cli_tokens(argc - 1, argv + 1);
 	if (strcmp(argv[1], "policy") == 0)
 		return cli_policy(argc - 1, argv + 1);
-	if (strcmp(argv[1], "reload") == 0)
+	if (strcmp(argv[1], "reload") == 0 || strcmp(argv[1], "tty") == 0)
 		return cli_agent(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("p11guard %s\n", PACKAGE_VERSION);

@@ -506,6 +506,8 @@ int sshagent_serve(const struct sshagent_ops *ops, void *ctx,
 
 	reason_clear(&why);
 	if ((r = server_init(&s, ops, ctx, opt, &why)) == ERR_OK) {
+		if (ops->serving != NULL)
+			ops->serving(ctx);
 		while ((opt->quit == NULL || !*opt->quit) && (r = loop_once(&s)) == 0)
 			;
 		if (r < 0)

@@ -226,6 +226,11 @@ struct sshagent_ops {
 	                const struct sshagent_reason *why);
 	/* About once a second and after every wake-up, on the loop: non-zero stops serving. */
 	int (*tick)(void *ctx);
+	/*
+	 * Once, when the socket listens and the workers run, before the first request: where a
+	 * daemon says it is ready (to systemd, or to a parent waiting to print the environment).
+	 */
+	void (*serving)(void *ctx);
 	/* Extension names `query` reports besides the library's; NULL-terminated. */
 	const char *const *extensions;
 };

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,26 +116,53 @@ static int set_option(struct conversation *cv, const char *verb, const char *arg
 	return await_reply(cv, &reply, none, sizeof(none), &none_len, why);
 }
 
+/* Named by `p11guard tty`; it outranks $GPG_TTY, which a service usually lacks anyway. */
+static pthread_mutex_t terminal_lock = PTHREAD_MUTEX_INITIALIZER;
+static char terminal_tty[256], terminal_type[64];
+
+void pinentry_set_terminal(const char *tty, const char *term)
+{
+	pthread_mutex_lock(&terminal_lock);
+	snprintf(terminal_tty, sizeof(terminal_tty), "%s", tty);
+	snprintf(terminal_type, sizeof(terminal_type), "%s", term);
+	pthread_mutex_unlock(&terminal_lock);
+}
+
+static void current_terminal(char *tty, size_t tty_size, char *term, size_t term_size)
+{
+	const char *env_tty = getenv("GPG_TTY"), *env_term = getenv("TERM");
+
+	pthread_mutex_lock(&terminal_lock);
+	if (terminal_tty[0] != '\0') {
+		snprintf(tty, tty_size, "%s", terminal_tty);
+		snprintf(term, term_size, "%s", terminal_type);
+	} else {
+		snprintf(tty, tty_size, "%s", env_tty ? env_tty : "");
+		snprintf(term, term_size, "%s", env_term ? env_term : "");
+	}
+	pthread_mutex_unlock(&terminal_lock);
+}
+
 /* Greeting, terminal, timeout, title and text: what a PIN and a confirmation dialog share. */
 static int open_dialog(struct conversation *cv, const char *description, unsigned timeout,
                        struct reason *why)
 {
-	const char *tty = getenv("GPG_TTY"), *term = getenv("TERM");
 	struct assuan_reply reply;
-	char none[1], num[32], opt[512];
+	char none[1], num[32], opt[512], tty[256], term[64];
 	size_t none_len = 0;
 	int r;
 
+	current_terminal(tty, sizeof(tty), term, sizeof(term));
 	if ((r = await_reply(cv, &reply, none, sizeof(none), &none_len, why)) != ERR_OK)
 		return r;
 	if (reply.kind != ASSUAN_OK)
 		return reason_set(why, ERR_DENIED, "pinentry refused to start");
 	snprintf(num, sizeof(num), "%u", timeout);
-	if (tty != NULL) {
+	if (tty[0] != '\0') {
 		snprintf(opt, sizeof(opt), "ttyname=%s", tty);
 		if ((r = set_option(cv, "OPTION", opt, why)) != ERR_OK)
 			return r;
-		snprintf(opt, sizeof(opt), "ttytype=%s", term ? term : "vt100");
+		snprintf(opt, sizeof(opt), "ttytype=%s", term[0] ? term : "vt100");
 		if ((r = set_option(cv, "OPTION", opt, why)) != ERR_OK)
 			return r;
 	}

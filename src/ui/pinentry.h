@@ -11,11 +11,15 @@
 
 /*
  * Runs `program` and asks it for a PIN with `description` shown; waits at most
- * `timeout` seconds. A terminal pinentry is pointed at $GPG_TTY when set.
+ * `timeout` seconds. A terminal pinentry is pointed at the terminal last named with
+ * pinentry_set_terminal(), else at $GPG_TTY when set.
  */
 int pinentry_get_pin(const char *program, const char *description, unsigned timeout,
                      char *pin, size_t size, struct reason *why)
 	__attribute__((warn_unused_result));
+
+/* The terminal a terminal pinentry draws on from now on, and its type (`p11guard tty`). */
+void pinentry_set_terminal(const char *tty, const char *term);
 
 /*
  * Asks `program` to confirm (Assuan CONFIRM, Allow/Deny) with `description` shown. ERR_OK
