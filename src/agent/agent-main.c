@@ -139,21 +139,11 @@ static int remove_stale_sockets(const struct agent_options *o)
 /* The file named by --config, else the default file, else the built-in demo config. */
 static int load_config(const struct agent_options *o, struct config *cfg)
 {
-	char path[4096];
 	struct reason why;
 
 	reason_clear(&why);
-	if (o->config_path != NULL) {
-		if (config_load_file(o->config_path, cfg, &why) == ERR_OK)
-			return 0;
-	} else if (config_default_path(path, sizeof(path)) == ERR_OK &&
-	           access(path, F_OK) == 0) {
-		if (config_load_file(path, cfg, &why) == ERR_OK)
-			return 0;
-	} else if (config_load_text("<built-in>", config_builtin_default,
-	                            strlen(config_builtin_default), cfg, &why) == ERR_OK) {
+	if (config_load_default(o->config_path, cfg, &why) == ERR_OK)
 		return 0;
-	}
 	fprintf(stderr, "p11guard-agent: %s\n", why.text);
 	return -1;
 }

@@ -1,22 +1,15 @@
 /* What several subcommands share: the configuration file and the tokens it names. */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 
 int cli_load_config(const char *path, struct config *cfg)
 {
-	char def[4096];
 	struct reason why;
 
 	reason_clear(&why);
-	if (path == NULL && config_default_path(def, sizeof(def)) == ERR_OK &&
-	    access(def, F_OK) == 0)
-		path = def;
-	if (path != NULL ? config_load_file(path, cfg, &why) == ERR_OK :
-	    config_load_text("<built-in>", config_builtin_default, strlen(config_builtin_default),
-	                     cfg, &why) == ERR_OK)
+	if (config_load_default(path, cfg, &why) == ERR_OK)
 		return 0;
 	fprintf(stderr, "p11guard: %s\n", why.text);
 	return 1;

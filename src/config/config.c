@@ -428,16 +428,51 @@ void config_free(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-int config_default_path(char *buf, size_t size)
+/* $XDG_<KIND>_HOME/p11guard/<name>, or ~/<fallback>/p11guard/<name>. */
+static int xdg_path(char *buf, size_t size, const char *xdg_var, const char *fallback,
+                    const char *name)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	const char *xdg = getenv(xdg_var), *home = getenv("HOME");
 	int n;
 
 	if (xdg != NULL && xdg[0] == '/')
-		n = snprintf(buf, size, "%s/p11guard/config.yaml", xdg);
+		n = snprintf(buf, size, "%s/p11guard/%s", xdg, name);
 	else if (home != NULL)
-		n = snprintf(buf, size, "%s/.config/p11guard/config.yaml", home);
+		n = snprintf(buf, size, "%s/%s/p11guard/%s", home, fallback, name);
 	else
 		return ERR_CONFIG;
 	return n > 0 && (size_t)n < size ? ERR_OK : ERR_TOO_LARGE;
+}
+
+int config_default_path(char *buf, size_t size)
+{
+	return xdg_path(buf, size, "XDG_CONFIG_HOME", ".config", "config.yaml");
+}
+
+/*
+ * The built-in configuration names the demo token, which lives in SoftHSM files of its own
+ * (made by scripts/demo); SoftHSM finds them through SOFTHSM2_CONF, so point it there when
+ * nothing else does. Only for the built-in configuration: a file says what it wants.
+ */
+static void point_softhsm_at_demo(void)
+{
+	char conf[4096];
+
+	if (getenv("SOFTHSM2_CONF") == NULL &&
+	    xdg_path(conf, sizeof(conf), "XDG_DATA_HOME", ".local/share",
+	             "demo/softhsm2.conf") == ERR_OK && access(conf, R_OK) == 0)
+		setenv("SOFTHSM2_CONF", conf, 0);
+}
+
+int config_load_default(const char *path, struct config *cfg, struct reason *why)
+{
+	char def[4096];
+
+	if (path != NULL)
+		return config_load_file(path, cfg, why);
+	if (config_default_path(def, sizeof(def)) == ERR_OK && access(def, F_OK) == 0)
+		return config_load_file(def, cfg, why);
+	point_softhsm_at_demo();
+	return config_load_text("<built-in>", config_builtin_default,
+	                        strlen(config_builtin_default), cfg, why);
 }

@@ -68,5 +68,12 @@ void config_free(struct config *cfg);
 int config_default_path(char *buf, size_t size);
 /* The built-in configuration used when no file exists: the demo SoftHSM token. */
 extern const char config_builtin_default[];
+/*
+ * `path`, else the default file, else the built-in configuration (and then SoftHSM is
+ * pointed at the demo token's files, $XDG_DATA_HOME/p11guard/demo, unless SOFTHSM2_CONF
+ * is set).
+ */
+int config_load_default(const char *path, struct config *cfg, struct reason *why)
+	__attribute__((warn_unused_result));
 
 #endif

@@ -65,3 +65,14 @@ ssh-add -l | grep -q ED25519 || fail "the agent that replaced a stale --stable s
 EXPECT="give one"
 expect_loud_failure "--stable with -a" --stable -a "$T/x.sock" --config "$T/config.yaml"
 ok "--stable: \$XDG_RUNTIME_DIR/p11guard/agent.sock, refused while in use, stale replaced"
+
+# No configuration file: the built-in one serves the demo token where scripts/demo makes it,
+# without SOFTHSM2_CONF (which only the demo script used to set).
+export XDG_DATA_HOME="$T/data" XDG_CONFIG_HOME="$T/noconfig"
+"$top_srcdir/softhsm-fixtures/make-token" "$XDG_DATA_HOME/p11guard/demo" p11guard-demo p256 \
+	> /dev/null || fail "making the demo token"
+unset SOFTHSM2_CONF
+eval "$("$AGENT" -s -a "$T/demo.sock")" > /dev/null
+PIDS="$PIDS $SSH_AGENT_PID"
+ssh-add -l | grep -q "p11guard-demo" || fail "the built-in config did not find the demo token"
+ok "no config file and no SOFTHSM2_CONF: the built-in config serves the demo token"
