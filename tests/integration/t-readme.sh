@@ -1,7 +1,7 @@
 # README.md's "Using it", run as written in a scratch HOME against the installed tree, up to
 # an ssh login on a loopback sshd. Only what a test machine must change is changed: the
-# packages are there and the tree is built (those two lines are skipped), `sudo make install`
-# installs into a DESTDIR put first on PATH, the token is a SoftHSM one instead of a card,
+# packages are there and the tree is built (those two lines are skipped), `sudo make -C build
+# install` installs this build into a DESTDIR put first on PATH, the token is a SoftHSM one instead of a card,
 # the authorized keys go to the test sshd, and user@host is that sshd.
 . "$(dirname "$0")/lib.sh"
 
@@ -9,7 +9,7 @@ README=$top_srcdir/README.md
 sed -n '/<!-- using-it: tests/,/<!-- using-it: end -->/p' "$README" | sed '1d;$d' |
 	sed 's/^    //' > "$T/block.sh"
 [ "$(wc -l < "$T/block.sh")" -ge 10 ] || fail "the README's \"Using it\" block was not found"
-for line in "sudo make install" 'eval "$(p11guard-agent)"' "ssh-add -L" "ssh user@host" \
+for line in "sudo make -C build install" 'eval "$(p11guard-agent)"' "ssh-add -L" "ssh user@host" \
 	"p11guard policy check" "cat > ~/.config/p11guard/config.yaml"; do
 	grep -qF "$line" "$T/block.sh" || fail "the README's block no longer has: $line"
 done
@@ -32,7 +32,7 @@ export PATH="$INST/usr/local/bin:$PATH"
 unset SSH_AUTH_SOCK SSH_AGENT_PID XDG_CONFIG_HOME
 
 sed -e '/^\.\/scripts\/install-deps/d' -e '/^autoreconf /d' \
-	-e "s|^sudo make install\\b|make -s -C '$top_builddir' install DESTDIR='$INST' >/dev/null|" \
+	-e "s|^sudo make -C build install\\b|make -s -C '$top_builddir' install DESTDIR='$INST' >/dev/null|" \
 	-e "s|opensc-pkcs11|$(softhsm_module)|g" -e 's|token=PIV_II|token=mycard|' \
 	-e "s|^ssh-add -L\\b|ssh-add -L >> '$T/A.keys'|" -e "s|^ssh user@host\\b|ssh -F '$HOME/.ssh/config' root@host true|" \
 	"$T/block.sh" > "$T/walk.sh"
