@@ -198,6 +198,17 @@ void p11_token_logout(struct p11_token *t)
 	pthread_rwlock_unlock(&t->module->life);
 }
 
+int p11_token_pin_cached(struct p11_token *t)
+{
+	int cached;
+
+	if (pthread_mutex_trylock(&t->login_lock) != 0)
+		return -1;
+	cached = t->pin != NULL;
+	pthread_mutex_unlock(&t->login_lock);
+	return cached;
+}
+
 int p11_token_needs_login(const struct p11_token *t)
 {
 	struct p11_token *mt = (struct p11_token *)t;  /* the lock is not part of the value */

@@ -29,6 +29,7 @@ enum {
 	P11_PIN_FINAL_TRY = 0x00020000,
 	P11_PIN_LOCKED = 0x00040000,
 	P11_PIN_PAD = 0x00000100,       /* CKF_PROTECTED_AUTHENTICATION_PATH */
+	P11_LOGIN_REQUIRED = 0x00000004,        /* CKF_LOGIN_REQUIRED */
 };
 
 struct p11_token_desc {
@@ -111,6 +112,9 @@ void p11_token_take_pin(struct p11_token *to, struct p11_token *from);
 /* A PIN to use when login is needed (copied into locked memory); NULL forgets it. */
 void p11_token_set_pin(struct p11_token *t, const char *pin);
 void p11_token_set_pin_source(struct p11_token *t, p11_pin_fn fn, void *ctx);
+/* Whether a PIN is cached: 1, 0, or -1 while a login is under way (it may wait on a
+ * prompt, and this never does). */
+int p11_token_pin_cached(struct p11_token *t);
 /* Whether the next use must log in first (a prompt or a PIN pad is ahead). */
 int p11_token_needs_login(const struct p11_token *t);
 /* Logs in now (with the PIN set or the PIN source), to check a PIN when it is given. */

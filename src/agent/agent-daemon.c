@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -120,6 +122,21 @@ static int open_socket(const struct agent_options *o, struct listening *l, struc
 	return l->fd >= 0 ? ERR_OK : why->code;
 }
 
+/* The socket's path: ours, or the one systemd bound. */
+static void socket_name(const struct listening *l, char *out, size_t size)
+{
+	struct sockaddr_un sun;
+	socklen_t len = sizeof(sun);
+
+	memset(&sun, 0, sizeof(sun));
+	if (l->path[0] != '\0')
+		snprintf(out, size, "%s", l->path);
+	else if (getsockname(l->fd, (struct sockaddr *)&sun, &len) == 0 && sun.sun_path[0] == '/')
+		snprintf(out, size, "%.*s", (int)sizeof(sun.sun_path), sun.sun_path);
+	else
+		snprintf(out, size, "(handed in by systemd, fd %d)", l->fd);
+}
+
 /* A foreground agent prints its environment once it serves, not before. */
 struct foreground_env {
 	const struct agent_options *o;
@@ -158,6 +175,7 @@ static int run_agent(const struct agent_options *o, const struct config *cfg,
 	}
 	a.reload = &reload;
 	a.remove_all = &remove_all;
+	socket_name(l, a.socket_path, sizeof(a.socket_path));
 	if (o->foreground) {
 		a.on_serving = print_foreground_env;
 		a.on_serving_arg = &env;

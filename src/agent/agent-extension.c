@@ -15,6 +15,8 @@
 #define EXT_REFUSAL "refusal-reason@p11guard"
 #define EXT_RELOAD "reload@p11guard"
 #define EXT_TTY "tty@p11guard"
+#define EXT_STATUS "status@p11guard"
+#define EXT_WHY "why@p11guard"
 #define MAX_TERM 63
 
 /* A response body: one string. */
@@ -28,6 +30,18 @@ static int answer_string(struct sshagent_reply *r, const char *text, struct reas
 		rc = sshagent_reply_extension(r, wbuf_ptr(&b), wbuf_avail(&b));
 	wbuf_free(&b);
 	return rc == ERR_OK ? ERR_OK : reason_set(why, rc, "encoding the answer failed");
+}
+
+/* Answers with a report's body (status, why), which `rc` says was built or not. */
+static int answer_report(struct sshagent_reply *r, int rc, struct wbuf *body,
+                         struct reason *why)
+{
+	if (rc == ERR_OK && sshagent_reply_extension(r, wbuf_ptr(body), wbuf_avail(body)) != ERR_OK)
+		rc = reason_set(why, ERR_TOO_LARGE, "the answer does not fit in a message");
+	else if (rc != ERR_OK && why->code == ERR_OK)
+		rc = reason_set(why, rc, "the report could not be built");
+	wbuf_free(body);
+	return rc;
 }
 
 static int reload(struct agent *a, struct agent_client *c, struct reason *why)
@@ -107,6 +121,7 @@ int agent_extension(struct agent *a, struct agent_client *c,
 {
 	const char *name = req->u.extension.name;
 	int no_data = req->u.extension.data.len == 0;
+	struct wbuf body;
 
 	if (strcmp(name, EXT_REFUSAL) == 0 && no_data)
 		return answer_string(r, sshagent_conn_last_refusal(c->conn), why);
@@ -114,5 +129,14 @@ int agent_extension(struct agent *a, struct agent_client *c,
 		return reload(a, c, why);
 	if (strcmp(name, EXT_TTY) == 0)
 		return set_terminal(c, &req->u.extension.data, why);
+	if (strcmp(name, EXT_STATUS) == 0 && no_data) {
+		wbuf_init(&body, SSHAGENT_MAX_MESSAGE - 64);
+		return answer_report(r, agent_report_status(a, &body), &body, why);
+	}
+	if (strcmp(name, EXT_WHY) == 0) {
+		wbuf_init(&body, SSHAGENT_MAX_MESSAGE - 64);
+		return answer_report(r, agent_report_refusals(a, &req->u.extension.data, &body, why),
+		                     &body, why);
+	}
 	return reason_set(why, ERR_UNSUPPORTED, "unknown or malformed extension request");
 }

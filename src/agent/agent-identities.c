@@ -6,7 +6,7 @@
 
 struct list_ctx {
 	struct agent *agent;
-	const struct agent_client *client;
+	struct agent_client *client;
 	struct policy *policy;
 	struct sshagent_reply *reply;
 	const struct ks_identity **listed;      /* what this answer holds already */
@@ -44,7 +44,7 @@ static int put_identity(void *ctx, const struct ks_identity *id)
 	return sshagent_reply_identity(l->reply, id->blob, id->blob_len, id->comment);
 }
 
-int agent_list(struct agent *a, const struct agent_client *c, struct sshagent_reply *r,
+int agent_list(struct agent *a, struct agent_client *c, struct sshagent_reply *r,
                struct reason *why)
 {
 	struct list_ctx l = { .agent = a, .client = c, .policy = agent_policy(a), .reply = r };

@@ -15,10 +15,12 @@
 #include "agent-service.h"
 #include "conn-bindings.h"
 #include "log.h"
+#include "notice.h"
 #include "reason-export.h"
 
 static const char *const extensions[] = {
-	"refusal-reason@p11guard", "reload@p11guard", "tty@p11guard", NULL
+	"refusal-reason@p11guard", "reload@p11guard", "tty@p11guard", "status@p11guard",
+	"why@p11guard", NULL
 };
 
 static int give(struct sshagent_reason *pub, int r, const struct reason *why)
@@ -127,6 +129,40 @@ static int op_session_bind(void *ctx, struct sshagent_conn *conn,
 	return ERR_OK;
 }
 
+void agent_note_refusal(struct agent *a, const struct refusal *f)
+{
+	char body[600];
+	int notify;
+
+	refusals_add(&a->refusals, f);
+	pthread_mutex_lock(&a->policy_lock);
+	notify = a->notify_refusals;
+	pthread_mutex_unlock(&a->policy_lock);
+	if (notify) {
+		snprintf(body, sizeof(body), "%s%s%.96s%s%.200s: %.256s", f->what,
+		         f->ctx.key_label[0] ? " with " : "", f->ctx.key_label,
+		         f->ctx.dest[0] ? " to " : "", f->ctx.dest, f->reason);
+		notice_flash("p11guard refused a request", body, 10);
+	}
+}
+
+static void remember_refusal(struct agent *a, struct sshagent_conn *conn, const char *what)
+{
+	struct agent_client *c = sshagent_conn_data(conn);
+	struct refusal f = { .when = time(NULL), .pid = (long)sshagent_conn_pid(conn),
+	                     .uid = (long)sshagent_conn_uid(conn) };
+
+	snprintf(f.what, sizeof(f.what), "%s", what);
+	snprintf(f.reason, sizeof(f.reason), "%s", sshagent_conn_last_refusal(conn) +
+	         strlen(what) + 2);
+	/* The key and rule are known for signatures; other requests have only their reason. */
+	if (c != NULL && strcmp(what, "sign") == 0) {
+		f.ctx = c->about;
+		memset(&c->about, 0, sizeof(c->about));
+	}
+	agent_note_refusal(a, &f);
+}
+
 static void op_refused(void *ctx, struct sshagent_conn *conn, const char *what,
                        const struct sshagent_reason *why)
 {
@@ -139,7 +175,6 @@ static void op_refused(void *ctx, struct sshagent_conn *conn, const char *what,
 		{ "P11GUARD_PEER_UID", uid },
 	};
 
-	(void)ctx;
 	if (conn == NULL) {
 		log_fields(LOG_WARNING, f, 3, "refused %s %s", what, why->text);
 		return;
@@ -148,6 +183,7 @@ static void op_refused(void *ctx, struct sshagent_conn *conn, const char *what,
 	snprintf(uid, sizeof(uid), "%ld", (long)sshagent_conn_uid(conn));
 	log_fields(LOG_INFO, f, sizeof(f) / sizeof(f[0]), "refused %s for pid %s uid %s: %s", what,
 	           pid, uid, sshagent_conn_last_refusal(conn) + strlen(what) + 2);
+	remember_refusal(ctx, conn, what);
 }
 
 static int op_tick(void *ctx)

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent.h"
 #include "log.h"
@@ -206,6 +207,51 @@ static void describe_purpose(const struct ks_identity *id, const struct route *r
 		snprintf(out, size, "sign with key \"%s\"", label_of(id));
 }
 
+/* For `p11guard why`: what this signature request is about, before it may be refused. */
+static void about_key(struct agent_client *c, const struct ks_identity *id)
+{
+	memset(&c->about, 0, sizeof(c->about));
+	snprintf(c->about.key, sizeof(c->about.key), "%s", id->fingerprint);
+	snprintf(c->about.key_label, sizeof(c->about.key_label), "%s", label_of(id));
+}
+
+static void describe_decision(struct refusal_context *about, const struct route *rt,
+                              const struct policy_decision *dec)
+{
+	snprintf(about->dest, sizeof(about->dest), "%s", dec->dest_name[0] ? dec->dest_name :
+	         rt->dest != NULL ? rt->dest->fingerprint : "");
+	if (dec->rule != NULL)
+		snprintf(about->rule, sizeof(about->rule), "%s", dec->where);
+	else
+		snprintf(about->rule, sizeof(about->rule), "default: %s (%s)",
+		         dec->action == POLICY_ALLOW ? "allow" : "deny", dec->where);
+}
+
+/*
+ * A key hidden from a connection bound to a session is a refused login for the user: ssh
+ * never offers it. `p11guard why` must show it as much as a refused signature.
+ */
+static void remember_hidden(struct agent *a, const struct agent_client *c,
+                            const struct ks_identity *id, const struct route *rt,
+                            const struct policy_decision *dec, const char *reason)
+{
+	struct refusal f = { .when = time(NULL), .pid = (long)c->pid, .uid = (long)c->uid };
+
+	if (c->bindings->n == 0)
+		return;
+	snprintf(f.what, sizeof(f.what), "list");
+	snprintf(f.ctx.key, sizeof(f.ctx.key), "%s", id->fingerprint);
+	snprintf(f.ctx.key_label, sizeof(f.ctx.key_label), "%s", label_of(id));
+	if (dec != NULL) {
+		describe_decision(&f.ctx, rt, dec);
+	} else {
+		snprintf(f.ctx.dest, sizeof(f.ctx.dest), "%s", rt->dest ? rt->dest->fingerprint : "");
+		snprintf(f.ctx.rule, sizeof(f.ctx.rule), "ssh-add -h");
+	}
+	snprintf(f.reason, sizeof(f.reason), "hidden from the key list: %s", reason);
+	agent_note_refusal(a, &f);
+}
+
 int agent_authorize_sign(struct agent *a, struct agent_client *c,
                          const struct ks_identity *id, const uint8_t *data, size_t len,
                          char *purpose, size_t purpose_size, struct reason *why)
@@ -219,8 +265,11 @@ int agent_authorize_sign(struct agent *a, struct agent_client *c,
 	int have_ua, r;
 
 	have_ua = userauth_parse(data, len, id->blob, id->blob_len, &ua) == ERR_OK;
+	about_key(c, id);
 	if ((r = route_for_signing(c->bindings, have_ua ? &ua : NULL, &rt, why)) != ERR_OK ||
 	    (r = check_ssh_add_h(id, c->bindings, have_ua ? &ua : NULL, why)) != ERR_OK) {
+		snprintf(c->about.rule, sizeof(c->about.rule), "%s",
+		         id->src->dest != NULL ? "ssh-add -h" : "session binding");
 		record(a, c, id, pol, &rt, have_ua ? ua.user : NULL, "sign", "deny",
 		       "session binding", why->text, NULL);
 		goto out;
@@ -238,6 +287,7 @@ int agent_authorize_sign(struct agent *a, struct agent_client *c,
 	 */
 	if (pol->builtin && id->src->dest != NULL)
 		dec.confirm = 0;
+	describe_decision(&c->about, &rt, &dec);
 	if (dec.action == POLICY_DENY) {
 		r = reason_set(why, ERR_DENIED, "%s (%s)", dec.reason, dec.where);
 	} else if ((dec.confirm || id->src->confirm) &&
@@ -256,7 +306,22 @@ out:
 	return r;
 }
 
-int agent_may_list(struct agent *a, const struct agent_client *c, const struct policy *pol,
+/* Whether this key was already reported hidden here; remembers it if not. */
+static int hidden_before(struct agent_client *c, const struct ks_identity *id)
+{
+	if (c->hidden_bindings != c->bindings->n) {
+		c->nhidden = 0;         /* a new binding may change the answer: report anew */
+		c->hidden_bindings = c->bindings->n;
+	}
+	for (size_t i = 0; i < c->nhidden; i++)
+		if (strcmp(c->hidden[i], id->fingerprint) == 0)
+			return 1;
+	if (c->nhidden < sizeof(c->hidden) / sizeof(c->hidden[0]))
+		snprintf(c->hidden[c->nhidden++], sizeof(c->hidden[0]), "%s", id->fingerprint);
+	return 0;
+}
+
+int agent_may_list(struct agent *a, struct agent_client *c, const struct policy *pol,
                    const struct ks_identity *id)
 {
 	struct policy_decision dec;
@@ -269,10 +334,11 @@ int agent_may_list(struct agent *a, const struct agent_client *c, const struct p
 	reason_clear(&why);
 	if (id->src->dest != NULL &&
 	    dest_constraints_permit(id->src->dest, c->bindings, NULL, NULL, &why) != ERR_OK) {
-		if (c->bindings->n > 0) {
+		if (c->bindings->n > 0 && !hidden_before(c, id)) {
 			log_info("hiding key %s from pid %ld: %s", id->fingerprint, (long)c->pid,
 			         why.text);
 			record(a, c, id, pol, &rt, NULL, "list", "hide", "ssh-add -h", why.text, NULL);
+			remember_hidden(a, c, id, &rt, NULL, why.text);
 		}
 		return 0;
 	}
@@ -285,8 +351,11 @@ int agent_may_list(struct agent *a, const struct agent_client *c, const struct p
 	policy_decide(pol, &req, &dec);
 	if (dec.action == POLICY_ALLOW)
 		return 1;
+	if (hidden_before(c, id))
+		return 0;
 	log_info("hiding key %s from pid %ld: %s (%s)", id->fingerprint, (long)c->pid,
 	         dec.reason, dec.where);
 	record(a, c, id, pol, &rt, NULL, "list", "hide", dec.where, dec.reason, dec.dest_name);
+	remember_hidden(a, c, id, &rt, &dec, dec.reason);
 	return 0;
 }

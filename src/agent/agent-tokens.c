@@ -44,8 +44,7 @@ static void serve_token(struct agent *a, const struct config_token *ct)
 	log_info("serving %zu key(s) from token \"%s\" (%s)", src->nids, ct->name, ct->module);
 }
 
-/* The listed source of a configured token, referenced; NULL when it is not listed. */
-static struct ks_source *configured_source(struct agent *a, const char *name)
+struct ks_source *agent_configured_source(struct agent *a, const char *name)
 {
 	struct ks_source *srcs[KEYSTORE_MAX_SOURCES], *found = NULL;
 	size_t n = keystore_snapshot(&a->keys, srcs, KEYSTORE_MAX_SOURCES);
@@ -126,7 +125,7 @@ void agent_serve_tokens(struct agent *a, const struct config *cfg)
 		const struct config_token *ct = &cfg->tokens[i];
 		char *def = definition(ct);
 		const char *was = served_definition(a, ct->name);
-		struct ks_source *old = configured_source(a, ct->name);
+		struct ks_source *old = agent_configured_source(a, ct->name);
 
 		if (old != NULL && was != NULL && def != NULL && strcmp(was, def) == 0) {
 			recertify(a, old, ct);
@@ -149,12 +148,15 @@ void agent_serve_tokens(struct agent *a, const struct config *cfg)
 
 		for (size_t k = 0; k < cfg->ntokens && !kept; k++)
 			kept = strcmp(cfg->tokens[k].name, a->served[i].name) == 0;
-		if (!kept && (old = configured_source(a, a->served[i].name)) != NULL) {
+		if (!kept && (old = agent_configured_source(a, a->served[i].name)) != NULL) {
 			drop(a, old, "no longer in the configuration");
 			keystore_release(&a->keys, &old, 1);
 		}
 	}
+	/* `p11guard status` reads the list from a worker: swap it under the lock. */
+	pthread_mutex_lock(&a->policy_lock);
 	agent_forget_served(a);
 	a->served = now;
 	a->nserved = now != NULL ? n : 0;
+	pthread_mutex_unlock(&a->policy_lock);
 }

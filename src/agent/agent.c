@@ -1,5 +1,6 @@
 /* The agent's state: policy and audit in force, reloads, and serving the configured tokens. */
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +16,8 @@ int agent_init(struct agent *a, const char *allowed_providers, uint32_t default_
 
 	memset(a, 0, sizeof(*a));
 	a->startup_fd = -1;
+	a->started = time(NULL);
+	refusals_init(&a->refusals);
 	keystore_init(&a->keys);
 	pthread_mutex_init(&a->lock.mutex, NULL);
 	pthread_mutex_init(&a->policy_lock, NULL);
@@ -34,6 +37,7 @@ void agent_free(struct agent *a)
 	pthread_mutex_destroy(&a->policy_lock);
 	policy_unref(a->policy);
 	audit_close(&a->audit);
+	refusals_free(&a->refusals);
 	free(a->allowed_providers);
 	free(a->config_path);
 	free(a->confirm_program);
@@ -87,6 +91,8 @@ static int apply_config(struct agent *a, const struct config *cfg, struct reason
 	a->policy = p;
 	a->confirm_via = cfg->confirm.via;
 	a->software_keys_denied = cfg->software_keys_deny;
+	a->notify_refusals = cfg->notify.refusals;
+	a->config_loaded = time(NULL);
 	free(a->confirm_program);
 	a->confirm_program = confirm_program;
 	pthread_mutex_unlock(&a->policy_lock);
@@ -104,14 +110,19 @@ int agent_reload(struct agent *a, struct reason *why)
 	audit_reopen(&a->audit);
 	if (a->config_path == NULL)
 		return ERR_OK;
-	if ((r = config_load_file(a->config_path, &cfg, why)) != ERR_OK)
-		return reason_wrap(why, "reload failed, the previous policy stays in force");
-	if ((r = apply_config(a, &cfg, why)) == ERR_OK)
-		agent_serve_tokens(a, &cfg);
-	config_free(&cfg);
+	if ((r = config_load_file(a->config_path, &cfg, why)) == ERR_OK) {
+		if ((r = apply_config(a, &cfg, why)) == ERR_OK)
+			agent_serve_tokens(a, &cfg);
+		config_free(&cfg);
+	}
 	if (r != ERR_OK)
-		return reason_wrap(why, "reload failed, the previous policy stays in force");
-	return ERR_OK;
+		reason_wrap(why, "reload failed, the previous policy stays in force");
+	/* For `p11guard status`: the last reload's failure, or none. */
+	pthread_mutex_lock(&a->policy_lock);
+	snprintf(a->last_reload_error, sizeof(a->last_reload_error), "%s",
+	         r != ERR_OK ? why->text : "");
+	pthread_mutex_unlock(&a->policy_lock);
+	return r;
 }
 
 int agent_load_config(struct agent *a, const struct config *cfg, struct reason *why)

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "agent-proto.h"
+#include "agent-refusals.h"
 #include "audit.h"
 #include "config.h"
 #include "hotplug.h"
@@ -31,6 +32,12 @@ struct agent_client {
 		struct reason why;
 		struct timespec until;
 	} pin_failure;
+	/* The signature request in hand: its key, destination and deciding rule, for `why`. */
+	struct refusal_context about;
+	/* Keys already reported hidden on this connection while it had `hidden_bindings`
+	 * bindings: a client that lists again makes no second audit event. */
+	char hidden[16][SSHKEY_FP_LEN];
+	size_t nhidden, hidden_bindings;
 };
 
 struct agent_lock_state {
@@ -54,6 +61,11 @@ struct agent {
 	enum confirm_via confirm_via;
 	char *confirm_program;
 	int software_keys_denied;       /* software_keys: deny, under policy_lock */
+	int notify_refusals;            /* notify: { refusals: true }, under policy_lock */
+	struct refusals refusals;       /* the last ones, for `p11guard why` */
+	char socket_path[4096];         /* where clients reach us, for `p11guard status` */
+	time_t started, config_loaded;  /* for `p11guard status` */
+	char last_reload_error[384];    /* "" when the last reload worked */
 	struct audit audit;
 	struct hotplug hotplug;
 	/* The event loop's signals: reload (SIGHUP), and a process whose end ends us. */
@@ -97,14 +109,14 @@ int agent_authorize_sign(struct agent *a, struct agent_client *c,
                          const struct ks_identity *id, const uint8_t *data, size_t len,
                          char *purpose, size_t purpose_size, struct reason *why)
 	__attribute__((warn_unused_result));
-int agent_may_list(struct agent *a, const struct agent_client *c, const struct policy *pol,
+int agent_may_list(struct agent *a, struct agent_client *c, const struct policy *pol,
                    const struct ks_identity *id);
 
 /* The operations (agent-*.c); each returns ERR_OK or a code with `why` set. */
 int agent_is_locked(struct agent *a);
 int agent_pin_source(void *ctx, const struct p11_token *t, const char *purpose, char *pin,
                      size_t pin_max, struct reason *why);
-int agent_list(struct agent *a, const struct agent_client *c, struct sshagent_reply *r,
+int agent_list(struct agent *a, struct agent_client *c, struct sshagent_reply *r,
                struct reason *why) __attribute__((warn_unused_result));
 int agent_remove(struct agent *a, const struct sshagent_request *req, struct reason *why)
 	__attribute__((warn_unused_result));
@@ -124,6 +136,14 @@ struct ks_certs *agent_read_certificates(const struct config_token *ct);
  */
 void agent_serve_tokens(struct agent *a, const struct config *cfg);
 void agent_forget_served(struct agent *a);
+/* Remembers a refusal for `p11guard why`, with a desktop notice if configured (agent-ops.c). */
+void agent_note_refusal(struct agent *a, const struct refusal *f);
+/* The listed source of a configured token, referenced; NULL when it is not listed. */
+struct ks_source *agent_configured_source(struct agent *a, const char *name);
+/* `p11guard status` and `p11guard why`: the answers' bodies (agent-report.c). */
+int agent_report_status(struct agent *a, struct wbuf *out);
+int agent_report_refusals(struct agent *a, const struct sshagent_bytes *filters,
+                          struct wbuf *out, struct reason *why);
 /* Lifetime, confirm and ssh-add -h restrictions of an add request, put on its source. */
 int agent_apply_constraints(struct agent *a, const struct sshagent_constraints *c,
                             struct ks_source *src, struct reason *why)

@@ -62,6 +62,29 @@ static int connect_agent(void)
 	return fd;
 }
 
+int cli_agent_query(const char *name, const struct wbuf *data, struct wbuf *body)
+{
+	char *echoed = NULL;
+	int fd, type;
+
+	if ((fd = connect_agent()) < 0)
+		return 1;
+	type = extension(fd, name, data, body);
+	if (type == SSHAGENT_EXTENSION_RESPONSE && wbuf_get_cstring(body, &echoed) == ERR_OK &&
+	    strcmp(echoed, name) == 0) {
+		free(echoed);
+		close(fd);
+		return 0;
+	}
+	free(echoed);
+	if (type == SSHAGENT_EXTENSION_RESPONSE)
+		fprintf(stderr, "p11guard: the agent answered %s for another request\n", name);
+	else
+		print_refusal(fd);
+	close(fd);
+	return 1;
+}
+
 /* Sends the request; on refusal prints the agent's reason. 0 on SSH_AGENT_SUCCESS. */
 static int ask(const char *name, const struct wbuf *data)
 {

@@ -13,13 +13,20 @@ static void usage(FILE *f)
 	    "                               [--via HOP,...] [--client EXE]\n"
 	    "       p11guard reload\n"
 	    "       p11guard tty [DEVICE]\n"
+	    "       p11guard status [--json]\n"
+	    "       p11guard why [--key KEY] [--to HOST] [--json]\n"
+	    "       p11guard audit [--config FILE | --file FILE] [--since WHEN] [--until WHEN]\n"
+	    "                      [--key KEY] [--to HOST] [--decision allow|deny|hide] [--json]\n"
 	    "       p11guard --version\n"
 	    "\n"
 	    "tokens   list modules, tokens and keys with fingerprints, pkcs11: URIs and\n"
 	    "         authorized_keys lines\n"
 	    "policy   check a configuration file; explain what the agent would decide and why\n"
 	    "reload   make the running agent re-read its policy (like SIGHUP)\n"
-	    "tty      make the running agent's pinentry-curses use this terminal\n");
+	    "tty      make the running agent's pinentry-curses use this terminal\n"
+	    "status   what the running agent serves: config, policy, tokens, PIN state\n"
+	    "why      the running agent's last refusals, each with its reason and rule\n"
+	    "audit    the audit trail as a table, filtered\n");
 }
 
 int main(int argc, char **argv)
@@ -34,6 +41,12 @@ int main(int argc, char **argv)
 		return cli_policy(argc - 1, argv + 1);
 	if (strcmp(argv[1], "reload") == 0 || strcmp(argv[1], "tty") == 0)
 		return cli_agent(argc - 1, argv + 1);
+	if (strcmp(argv[1], "status") == 0)
+		return cli_status(argc - 1, argv + 1);
+	if (strcmp(argv[1], "why") == 0)
+		return cli_why(argc - 1, argv + 1);
+	if (strcmp(argv[1], "audit") == 0)
+		return cli_audit(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("p11guard %s\n", PACKAGE_VERSION);
 		return 0;

@@ -8,6 +8,15 @@
 int cli_tokens(int argc, char **argv);
 int cli_policy(int argc, char **argv);
 int cli_agent(int argc, char **argv);
+int cli_status(int argc, char **argv);
+int cli_why(int argc, char **argv);
+int cli_audit(int argc, char **argv);
+
+/*
+ * Asks the agent at $SSH_AUTH_SOCK for extension `name` with `data` (NULL: none). 0 when it
+ * answered: `body` then holds the answer after its name. Else 1, after printing why.
+ */
+int cli_agent_query(const char *name, const struct wbuf *data, struct wbuf *body);
 
 /* The file named, else the default file, else the built-in configuration; 0 on success. */
 int cli_load_config(const char *path, struct config *cfg);

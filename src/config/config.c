@@ -10,6 +10,7 @@
 #include "config.h"
 #include "duration.h"
 #include "notice.h"
+#include "path.h"
 #include "pinentry.h"
 #include "policy-load.h"
 #include "yaml-walk.h"
@@ -26,7 +27,7 @@ static const char *const top_keys[] = {
 	"tokens", "policy", "audit", "prompt_timeout", "confirm_prompt", "rescan_interval",
 	"notify", "software_keys", NULL
 };
-static const char *const notify_keys[] = { "after", "command", NULL };
+static const char *const notify_keys[] = { "after", "command", "refusals", NULL };
 static const char *const audit_keys[] = { "file", "syslog", NULL };
 static const char *const token_keys[] = {
 	"name", "module", "uri", "pin", "pin_cache", "confirm_prompt", "certificates", NULL
@@ -282,6 +283,9 @@ static int parse_notify(struct ywalk *w, yaml_node_t *n, struct config_notify *n
 			return yw_error(w, v, "expected an absolute path (or none for the log only) "
 			                "for the notify command");
 	}
+	if ((v = yw_get(w, n, "refusals")) != NULL &&
+	    (r = parse_bool(w, v, "notify refusals", &nt->refusals)) != ERR_OK)
+		return r;
 	return ERR_OK;
 }
 
@@ -293,10 +297,18 @@ static int parse_audit(struct ywalk *w, yaml_node_t *n, struct audit_settings *a
 	if ((r = yw_mapping(w, n, "audit", audit_keys)) != ERR_OK)
 		return r;
 	if ((v = yw_get(w, n, "file")) != NULL) {
+		char path[4096];
+
 		if ((r = dup_string(w, v, "audit file", &a->file)) != ERR_OK)
 			return r;
-		if (a->file[0] != '/')
-			return yw_error(w, v, "expected an absolute path for the audit file");
+		if (a->file[0] != '/' && strncmp(a->file, "~/", 2) != 0)
+			return yw_error(w, v, "expected an absolute path (or ~/...) for the audit file");
+		if (path_expand_home(a->file, path, sizeof(path)) != ERR_OK)
+			return yw_error(w, v, "cannot expand %s: HOME is not set, or the path is too "
+			                "long", a->file);
+		free(a->file);
+		if ((a->file = strdup(path)) == NULL)
+			return yw_error(w, v, "out of memory");
 	}
 	if ((v = yw_get(w, n, "syslog")) != NULL &&
 	    (r = parse_bool(w, v, "syslog", &a->syslog)) != ERR_OK)

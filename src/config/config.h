@@ -49,6 +49,7 @@ struct config {
 	struct config_notify {
 		unsigned after_ms;      /* a signature this slow gets a notice */
 		char *command;          /* NULL: notify-send if present; "" (none): log only */
+		int refusals;           /* a notice for each refusal too */
 	} notify;
 };
 

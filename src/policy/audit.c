@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "audit.h"
+#include "json.h"
 #include "log.h"
 #include "wire.h"
 
@@ -20,8 +22,29 @@ void audit_init(struct audit *au)
 	au->fd = -1;
 }
 
+/* The directories above the file, each made 0700 where missing (~/.local/state/p11guard). */
+static int make_parents(const char *path, struct reason *why)
+{
+	char dir[4096];
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return reason_set(why, ERR_TOO_LARGE, "audit file path too long");
+	for (char *slash = strchr(dir + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			return reason_set(why, ERR_SYSTEM, "audit file %s: cannot make %s: %s", path,
+			                  dir, strerror(errno));
+		*slash = '/';
+	}
+	return ERR_OK;
+}
+
 static int open_log(const char *path, int *fd, struct reason *why)
 {
+	int r;
+
+	if ((r = make_parents(path, why)) != ERR_OK)
+		return r;
 	*fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (*fd < 0)
 		return reason_set(why, ERR_SYSTEM, "audit file %s: %s", path, strerror(errno));
@@ -80,71 +103,17 @@ void audit_close(struct audit *au)
 	au->path = NULL;
 }
 
-/* A line being built; `ok` drops to 0 if it ever outgrows its (generous) cap. */
-struct line {
-	struct wbuf b;
-	int ok;
-};
-
-static void put_raw(struct line *l, const char *s)
+static void put_hops(struct json *j, const struct audit_event *ev)
 {
-	if (wbuf_put_bytes(&l->b, s, strlen(s)) != ERR_OK)
-		l->ok = 0;
-}
-
-/* A JSON string: quotes, backslashes and control bytes escaped. */
-static void put_json(struct line *b, const char *s)
-{
-	char esc[8];
-
-	put_raw(b, "\"");
-	for (; s != NULL && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			snprintf(esc, sizeof(esc), "\\%c", c);
-			put_raw(b, esc);
-		} else if (c < 0x20 || c == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			put_raw(b, esc);
-		} else if (wbuf_put_u8(&b->b, c) != ERR_OK) {
-			b->ok = 0;
-		}
-	}
-	put_raw(b, "\"");
-}
-
-static void field(struct line *b, const char *name, const char *value)
-{
-	put_raw(b, ",");
-	put_json(b, name);
-	put_raw(b, ":");
-	if (value == NULL)
-		put_raw(b, "null");
-	else
-		put_json(b, value);
-}
-
-static void field_num(struct line *b, const char *name, long long v)
-{
-	char num[32];
-
-	snprintf(num, sizeof(num), ",\"%s\":%lld", name, v);
-	put_raw(b, num);
-}
-
-static void put_hops(struct line *b, const struct audit_event *ev)
-{
-	put_raw(b, ",\"hops\":[");
+	json_key(j, "hops");
+	json_open(j, '[');
 	for (size_t i = 0; i < ev->nhops; i++) {
-		put_raw(b, i ? ",{" : "{");
-		put_json(b, "host_key");
-		put_raw(b, ":");
-		put_json(b, ev->hops[i]);
-		field(b, "name", ev->hop_names[i][0] ? ev->hop_names[i] : NULL);
-		put_raw(b, "}");
+		json_open(j, '{');
+		json_field(j, "host_key", ev->hops[i]);
+		json_field(j, "name", ev->hop_names[i][0] ? ev->hop_names[i] : NULL);
+		json_close(j, '}');
 	}
-	put_raw(b, "]");
+	json_close(j, ']');
 }
 
 void audit_record(struct audit *au, const struct audit_event *ev)
@@ -152,7 +121,7 @@ void audit_record(struct audit *au, const struct audit_event *ev)
 	char stamp[80];
 	struct timespec now;
 	struct tm tm;
-	struct line b = { .ok = 1 };
+	struct json b;
 	int wanted;
 
 	/* Most agents have no audit destination: do not build a line per signature for nobody. */
@@ -166,26 +135,28 @@ void audit_record(struct audit *au, const struct audit_event *ev)
 	snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
 	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	         now.tv_nsec / 1000000);
-	wbuf_init(&b.b, 32768);
-	put_raw(&b, "{\"time\":");
-	put_json(&b, stamp);
-	field(&b, "event", ev->event);
-	field(&b, "decision", ev->decision);
-	field(&b, "rule", ev->rule);
-	field(&b, "reason", ev->reason);
-	field_num(&b, "pid", ev->pid);
-	field_num(&b, "uid", ev->uid);
-	field(&b, "exe", ev->exe);
-	field(&b, "key", ev->key_fingerprint);
-	field(&b, "key_comment", ev->key_comment);
-	field(&b, "key_source", ev->key_source);
-	field(&b, "token_serial", ev->token_serial);
-	field_num(&b, "slot", (long long)ev->slot);
-	field(&b, "dest_host_key", ev->dest_fingerprint);
-	field(&b, "dest_name", ev->dest_name);
-	field(&b, "user", ev->user);
+	json_init(&b, 32768);
+	json_open(&b, '{');
+	json_field(&b, "time", stamp);
+	json_field(&b, "event", ev->event);
+	json_field(&b, "decision", ev->decision);
+	json_field(&b, "rule", ev->rule);
+	json_field(&b, "reason", ev->reason);
+	json_field_num(&b, "pid", ev->pid);
+	json_field_num(&b, "uid", ev->uid);
+	json_field(&b, "exe", ev->exe);
+	json_field(&b, "key", ev->key_fingerprint);
+	json_field(&b, "key_comment", ev->key_comment);
+	json_field(&b, "key_source", ev->key_source);
+	json_field(&b, "token_serial", ev->token_serial);
+	json_field_num(&b, "slot", (long long)ev->slot);
+	json_field(&b, "dest_host_key", ev->dest_fingerprint);
+	json_field(&b, "dest_name", ev->dest_name);
+	json_field(&b, "user", ev->user);
 	put_hops(&b, ev);
-	put_raw(&b, "}\n");
+	json_close(&b, '}');
+	if (wbuf_put_u8(&b.b, '\n') != ERR_OK)
+		b.ok = 0;
 	pthread_mutex_lock(&au->lock);
 	if (!b.ok)
 		log_error("audit line over %zu bytes not written", b.b.max);
@@ -195,5 +166,5 @@ void audit_record(struct audit *au, const struct audit_event *ev)
 		syslog(LOG_AUTHPRIV | LOG_NOTICE, "%.*s", (int)wbuf_avail(&b.b) - 1,
 		       (const char *)wbuf_ptr(&b.b));
 	pthread_mutex_unlock(&au->lock);
-	wbuf_free(&b.b);
+	json_free(&b);
 }

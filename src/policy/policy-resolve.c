@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "path.h"
 #include "policy-index.h"
 
 static const char *const default_known_hosts[] = {
@@ -207,19 +208,6 @@ int policy_build_index(struct policy *p)
 	return ERR_OK;
 }
 
-/* "~/x" is relative to $HOME, as in ssh_config. */
-static int expand_home(const char *path, char *out, size_t size)
-{
-	const char *home = getenv("HOME");
-	int n;
-
-	if (strncmp(path, "~/", 2) == 0)
-		n = home ? snprintf(out, size, "%s/%s", home, path + 2) : -1;
-	else
-		n = snprintf(out, size, "%s", path);
-	return n >= 0 && (size_t)n < size ? ERR_OK : ERR_TOO_LARGE;
-}
-
 int policy_resolve(struct policy *p, struct reason *why)
 {
 	const char *const *files = default_known_hosts;
@@ -233,7 +221,7 @@ int policy_resolve(struct policy *p, struct reason *why)
 	}
 	known_hosts_free(&p->kh);
 	for (size_t i = 0; i < nfiles; i++) {
-		if (expand_home(files[i], path, sizeof(path)) != ERR_OK)
+		if (path_expand_home(files[i], path, sizeof(path)) != ERR_OK)
 			continue;
 		if ((r = known_hosts_load(&p->kh, path, why)) != ERR_OK)
 			return r;

@@ -13,17 +13,6 @@ int sshcert_is_cert_type(const char *name)
 	return n > s && strcmp(name + n - s, CERT_SUFFIX) == 0;
 }
 
-static int get_u64(struct wbuf *b, uint64_t *v)
-{
-	uint32_t hi, lo;
-	int r;
-
-	if ((r = wbuf_get_u32(b, &hi)) != ERR_OK || (r = wbuf_get_u32(b, &lo)) != ERR_OK)
-		return r;
-	*v = (uint64_t)hi << 32 | lo;
-	return ERR_OK;
-}
-
 /* The certified key: its fields after the nonce, as a plain key blob parsed again. */
 static int read_key(struct wbuf *b, const char *type, struct sshpub *out)
 {
@@ -82,11 +71,11 @@ static int read_body(struct wbuf *b, struct sshcert *c)
 	size_t skip_len;
 	int r;
 
-	if ((r = get_u64(b, &c->serial)) != ERR_OK || (r = wbuf_get_u32(b, &c->type)) != ERR_OK ||
+	if ((r = wbuf_get_u64(b, &c->serial)) != ERR_OK || (r = wbuf_get_u32(b, &c->type)) != ERR_OK ||
 	    (r = wbuf_get_cstring(b, &c->key_id)) != ERR_OK ||
 	    (r = read_principals(b, c)) != ERR_OK ||
-	    (r = get_u64(b, &c->valid_after)) != ERR_OK ||
-	    (r = get_u64(b, &c->valid_before)) != ERR_OK ||
+	    (r = wbuf_get_u64(b, &c->valid_after)) != ERR_OK ||
+	    (r = wbuf_get_u64(b, &c->valid_before)) != ERR_OK ||
 	    (r = wbuf_get_string(b, &skip, &c->critical_len)) != ERR_OK ||       /* options */
 	    (r = wbuf_get_string(b, &skip, &skip_len)) != ERR_OK ||       /* extensions */
 	    (r = wbuf_get_string(b, &skip, &skip_len)) != ERR_OK)         /* reserved */

@@ -111,6 +111,17 @@ int wbuf_get_u32(struct wbuf *b, uint32_t *v)
 	return ERR_OK;
 }
 
+int wbuf_get_u64(struct wbuf *b, uint64_t *v)
+{
+	uint32_t hi, lo;
+	int r;
+
+	if ((r = wbuf_get_u32(b, &hi)) != ERR_OK || (r = wbuf_get_u32(b, &lo)) != ERR_OK)
+		return r;
+	*v = (uint64_t)hi << 32 | lo;
+	return ERR_OK;
+}
+
 int wbuf_get_string(struct wbuf *b, const uint8_t **p, size_t *n)
 {
 	uint32_t len;
@@ -260,6 +271,15 @@ int wbuf_put_u32(struct wbuf *b, uint32_t v)
 
 	store_be32(be, v);
 	return wbuf_put_bytes(b, be, sizeof(be));
+}
+
+int wbuf_put_u64(struct wbuf *b, uint64_t v)
+{
+	int r;
+
+	if ((r = wbuf_put_u32(b, (uint32_t)(v >> 32))) != ERR_OK)
+		return r;
+	return wbuf_put_u32(b, (uint32_t)v);
 }
 
 int wbuf_poke_u32(struct wbuf *b, size_t at, uint32_t v)

@@ -35,6 +35,7 @@ void wbuf_compact(struct wbuf *b);
 
 int wbuf_get_u8(struct wbuf *b, uint8_t *v) WUR;
 int wbuf_get_u32(struct wbuf *b, uint32_t *v) WUR;
+int wbuf_get_u64(struct wbuf *b, uint64_t *v) WUR;
 int wbuf_peek_u32(const struct wbuf *b, uint32_t *v) WUR;
 /* A view of `n` bytes inside the buffer. */
 int wbuf_get_bytes(struct wbuf *b, size_t n, const uint8_t **p) WUR;
@@ -55,6 +56,7 @@ void wbuf_commit(struct wbuf *b, size_t n);
 
 int wbuf_put_u8(struct wbuf *b, uint8_t v) WUR;
 int wbuf_put_u32(struct wbuf *b, uint32_t v) WUR;
+int wbuf_put_u64(struct wbuf *b, uint64_t v) WUR;
 int wbuf_put_bytes(struct wbuf *b, const void *p, size_t n) WUR;
 int wbuf_put_string(struct wbuf *b, const void *p, size_t n) WUR;
 int wbuf_put_cstring(struct wbuf *b, const char *s) WUR;

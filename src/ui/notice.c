@@ -26,6 +26,8 @@ struct notice {
 	char title[96], body[512];
 	pid_t pid;              /* the notifier process, once shown; 0: none */
 	int shown, ended;
+	int expires;            /* closes itself at `close_at` (notice_flash) */
+	struct timespec close_at;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -110,6 +112,8 @@ static void tick(void)
 		snprintf(prog, sizeof(prog), "%s", command);
 	for (n = armed; n != NULL; n = next) {
 		next = n->next;
+		if (n->shown && n->expires && deadline_passed(&n->close_at))
+			n->ended = 1;
 		if (n->ended && ndone < NOTICE_MAX) {
 			unlink_notice(n);
 			done[ndone++] = n;
@@ -171,7 +175,7 @@ int notice_configure(unsigned delay, const char *cmd, struct reason *why)
 	return r;
 }
 
-struct notice *notice_arm(const char *title, const char *body, int at_once)
+static struct notice *arm(const char *title, const char *body, long delay, long expire_ms)
 {
 	struct notice *n = calloc(1, sizeof(*n));
 
@@ -179,14 +183,33 @@ struct notice *notice_arm(const char *title, const char *body, int at_once)
 		return NULL;
 	snprintf(n->title, sizeof(n->title), "%s", title);
 	snprintf(n->body, sizeof(n->body), "%s", body);
+	if (expire_ms > 0) {
+		n->expires = 1;
+		deadline_in(&n->close_at, expire_ms);
+	}
 	pthread_mutex_lock(&lock);
-	deadline_in(&n->due, at_once ? 0 : (long)delay_ms);
+	deadline_in(&n->due, delay);
 	n->next = armed;
 	if (armed != NULL)
 		armed->prev = n;
 	armed = n;
 	pthread_mutex_unlock(&lock);
 	return n;
+}
+
+struct notice *notice_arm(const char *title, const char *body, int at_once)
+{
+	long delay;
+
+	pthread_mutex_lock(&lock);
+	delay = at_once ? 0 : (long)delay_ms;
+	pthread_mutex_unlock(&lock);
+	return arm(title, body, delay, 0);
+}
+
+void notice_flash(const char *title, const char *body, unsigned seconds)
+{
+	arm(title, body, 0, (long)seconds * 1000);     /* the notifier thread frees it */
 }
 
 void notice_end(struct notice *n)

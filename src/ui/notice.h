@@ -23,5 +23,7 @@ int notice_configure(unsigned delay_ms, const char *command, struct reason *why)
 struct notice *notice_arm(const char *title, const char *body, int at_once);
 /* Ends a notice: never shown, or closed. */
 void notice_end(struct notice *n);
+/* A notice shown at once and closed by itself after `seconds` (a refusal, say). */
+void notice_flash(const char *title, const char *body, unsigned seconds);
 
 #endif

@@ -10,9 +10,10 @@ export HOME="$T/home"
 mkdir -m 700 "$HOME"
 unset SSH_AUTH_SOCK SSH_AGENT_PID
 
-# The audit file's directory does not exist: the agent cannot keep its trail.
+# The audit file's directory cannot be made (a file is in its way): no trail can be kept.
 write_config "$T/noaudit.yaml" t1
-printf 'audit:\n  file: %s/missing/dir/audit.log\n' "$T" >> "$T/noaudit.yaml"
+printf 'audit:\n  file: %s/in-the-way/dir/audit.log\n' "$T" >> "$T/noaudit.yaml"
+: > "$T/in-the-way"
 
 expect_loud_failure() {         # expect_loud_failure WHAT ARGS...: the agent must fail loudly
 	what=$1; shift
@@ -20,7 +21,7 @@ expect_loud_failure() {         # expect_loud_failure WHAT ARGS...: the agent mu
 	[ ! -s "$T/out" ] || fail "$what: printed for eval: $(cat "$T/out")"
 	grep -q "p11guard-agent: .*$EXPECT" "$T/err" || fail "$what: stderr: $(cat "$T/err")"
 }
-EXPECT="missing/dir/audit.log"
+EXPECT="in-the-way/dir/audit.log: cannot make $T/in-the-way/dir"
 expect_loud_failure "daemon, unusable audit path" -s --config "$T/noaudit.yaml"
 expect_loud_failure "command mode, unusable audit path" --config "$T/noaudit.yaml" \
 	sh -c 'echo the command ran'

@@ -109,8 +109,25 @@ static void test_compact_wipes(void)
 	wbuf_free(&b);
 }
 
+/* 64-bit numbers: big endian, and a short buffer refused. */
+static void test_u64(void)
+{
+	static const uint8_t seven[7] = { 0 };
+	struct wbuf b;
+	uint64_t v = 0;
+
+	wbuf_init(&b, 64);
+	CHECK(wbuf_put_u64(&b, 0x0102030405060708ULL) == ERR_OK, "put u64");
+	CHECK(wbuf_avail(&b) == 8 && wbuf_ptr(&b)[0] == 1 && wbuf_ptr(&b)[7] == 8, "big endian");
+	CHECK(wbuf_get_u64(&b, &v) == ERR_OK && v == 0x0102030405060708ULL, "u64 back");
+	wbuf_free(&b);
+	wbuf_view(&b, seven, sizeof(seven));
+	CHECK(wbuf_get_u64(&b, &v) != ERR_OK, "7 bytes read as a u64");
+}
+
 int main(void)
 {
+	test_u64();
 	test_roundtrip();
 	test_malformed_strings();
 	test_mpint();
