@@ -102,10 +102,16 @@ static int ask(const char *name, const struct wbuf *data)
 	return type == SSHAGENT_SUCCESS ? 0 : 1;
 }
 
-static int reload(int argc)
+static int reload(int argc, char **argv)
 {
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("usage: p11guard reload\nMakes the agent at SSH_AUTH_SOCK re-read its "
+		       "configuration, as SIGHUP does.\n");
+		return 0;
+	}
 	if (argc != 1) {
-		fprintf(stderr, "usage: p11guard reload\n");
+		fprintf(stderr, "p11guard reload: unexpected argument \"%s\"\n"
+		        "usage: p11guard reload\n", argv[1]);
 		return 2;
 	}
 	if (ask("reload@p11guard", NULL) != 0)
@@ -121,8 +127,14 @@ static int tty(int argc, char **argv)
 	struct wbuf data;
 	int r;
 
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("usage: p11guard tty [DEVICE]\nTells the agent at SSH_AUTH_SOCK that "
+		       "pinentry-curses asks on this terminal (or DEVICE).\n");
+		return 0;
+	}
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
-		fprintf(stderr, "usage: p11guard tty [DEVICE]\n");
+		fprintf(stderr, "p11guard tty: unexpected argument \"%s\"\nusage: p11guard tty "
+		        "[DEVICE]\n", argv[argc - 1]);
 		return 2;
 	}
 	if (name == NULL) {
@@ -146,5 +158,5 @@ int cli_agent(int argc, char **argv)
 {
 	if (strcmp(argv[0], "tty") == 0)
 		return tty(argc, argv);
-	return reload(argc);
+	return reload(argc, argv);
 }

@@ -47,15 +47,24 @@ int main(int argc, char **argv)
 		return cli_why(argc - 1, argv + 1);
 	if (strcmp(argv[1], "audit") == 0)
 		return cli_audit(argc - 1, argv + 1);
-	if (strcmp(argv[1], "--version") == 0) {
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		if (argc > 2)
+			goto extra;
 		printf("p11guard %s\n", PACKAGE_VERSION);
 		return 0;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		if (argc > 2)
+			goto extra;
 		usage(stdout);
 		return 0;
 	}
-	fprintf(stderr, "p11guard: unknown command \"%s\"\n", argv[1]);
+	fprintf(stderr, "p11guard: unknown command \"%s\" (p11guard --help lists them)\n",
+	        argv[1]);
 	usage(stderr);
+	return 2;
+extra:
+	fprintf(stderr, "p11guard: unexpected argument \"%s\"\n", argv[2]);
 	return 2;
 }

@@ -13,7 +13,7 @@
 
 static void print_warning(void *ctx, const char *msg)
 {
-	(*(int *)ctx)++;
+	((struct check_counts *)ctx)->warnings++;
 	printf("%s\n", msg);
 }
 
@@ -36,9 +36,9 @@ static struct policy *policy_of(const struct config *cfg)
 static int check(const char *path)
 {
 	const char *names[CONFIG_MAX_TOKENS];
+	struct check_counts n = { 0, 0 };
 	struct config cfg;
 	struct policy *p;
-	int warnings = 0;
 
 	if (cli_load_config(path, &cfg) != 0)
 		return 1;
@@ -48,14 +48,16 @@ static int check(const char *path)
 	}
 	for (size_t i = 0; i < cfg.ntokens; i++)
 		names[i] = cfg.tokens[i].name;
-	policy_lint(p, names, cfg.ntokens, print_warning, &warnings);
-	printf("%s: valid; %s, %zu rule(s), %zu known host key(s) from %zu file(s), "
-	       "%d warning(s)\n", cfg.path, cfg.policy ? "policy section" :
+	policy_lint(p, names, cfg.ntokens, print_warning, &n);
+	cli_check_machine(&cfg, &n);
+	printf("%s: %s; %s, %zu rule(s), %zu known host key(s) from %zu file(s), "
+	       "%d error(s), %d warning(s)\n", cfg.path, n.errors ? "unusable here" : "valid",
+	       cfg.policy ? "policy section" :
 	       "no policy section (built-in default: local use allowed, forwarded use confirmed)",
-	       p->nrules, p->kh.n, p->kh.nfiles, warnings);
+	       p->nrules, p->kh.n, p->kh.nfiles, n.errors, n.warnings);
 	policy_unref(p);
 	config_free(&cfg);
-	return 0;
+	return n.errors ? 1 : 0;
 }
 
 struct explain_args {
@@ -195,6 +197,17 @@ out:
 	return rc;
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: p11guard policy check [FILE]\n"
+	        "       p11guard policy explain [--config FILE] --key KEY [--to HOST] "
+	        "[--user USER]\n"
+	        "                               [--via HOP,...] [--client EXE]\n"
+	        "check    validate FILE (default: the configuration) and what it needs on this "
+	        "machine\nexplain  what the agent would decide for KEY, and which rule "
+	        "decides\n");
+}
+
 int cli_policy(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -209,17 +222,27 @@ int cli_policy(int argc, char **argv)
 	struct explain_args args = { 0 };
 	int ch;
 
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	                  (argc == 3 && (strcmp(argv[2], "--help") == 0 ||
+	                                 strcmp(argv[2], "-h") == 0)))) {
+		usage(stdout);
+		return 0;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: p11guard policy check [FILE]\n"
-		        "       p11guard policy explain [--config FILE] --key KEY [--to HOST] "
-		        "[--user USER]\n"
-		        "                               [--via HOP,...] [--client EXE]\n");
+		usage(stderr);
 		return 2;
 	}
-	if (strcmp(argv[1], "check") == 0)
-		return argc > 3 ? 2 : check(argc == 3 ? argv[2] : NULL);
+	if (strcmp(argv[1], "check") == 0) {
+		if (argc > 3 || (argc == 3 && argv[2][0] == '-')) {
+			fprintf(stderr, "p11guard policy check: expected at most one FILE\n");
+			usage(stderr);
+			return 2;
+		}
+		return check(argc == 3 ? argv[2] : NULL);
+	}
 	if (strcmp(argv[1], "explain") != 0) {
 		fprintf(stderr, "p11guard policy: unknown subcommand \"%s\"\n", argv[1]);
+		usage(stderr);
 		return 2;
 	}
 	optind = 2;
@@ -231,11 +254,17 @@ int cli_policy(int argc, char **argv)
 		case 'u': args.user = optarg; break;
 		case 'v': args.via = optarg; break;
 		case 'e': args.client = optarg; break;
-		default: return 2;
+		default: usage(stderr); return 2;
 		}
 	}
-	if (args.key == NULL || optind != argc) {
-		fprintf(stderr, "p11guard policy explain: --key is required\n");
+	if (optind != argc) {
+		fprintf(stderr, "p11guard policy explain: unexpected argument \"%s\"\n",
+		        argv[optind]);
+		return 2;
+	}
+	if (args.key == NULL) {
+		fprintf(stderr, "p11guard policy explain: --key is required (a key label or its "
+		        "SHA256: fingerprint; p11guard tokens lists them)\n");
 		return 2;
 	}
 	return explain(&args);

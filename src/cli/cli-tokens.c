@@ -50,25 +50,50 @@ static int list_entry(const char *name, const char *module, const char *uri)
 	return 0;
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: p11guard tokens [--config FILE | --module MODULE [--uri URI]]\n"
+	        "Lists the configured tokens (or MODULE's) and their keys: fingerprints, pkcs11: "
+	        "URIs,\nauthorized_keys lines. MODULE is a path or a p11-kit module name.\n");
+}
+
 int cli_tokens(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "module", required_argument, NULL, 'm' },
 		{ "uri", required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = NULL, *module = NULL, *uri = NULL;
 	struct config cfg;
 	int ch, failed = 0;
 
-	while ((ch = getopt_long(argc, argv, "c:m:u:", longopts, NULL)) != -1) {
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:m:u:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': config_path = optarg; break;
 		case 'm': module = optarg; break;
 		case 'u': uri = optarg; break;
-		default: return 2;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
 		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "p11guard tokens: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (uri != NULL && module == NULL) {
+		fprintf(stderr, "p11guard tokens: --uri selects tokens of a --module; with the "
+		        "configuration, each entry has its own uri:\n");
+		return 2;
+	}
+	if (module != NULL && config_path != NULL) {
+		fprintf(stderr, "p11guard tokens: --module and --config each say what to list: "
+		        "give one\n");
+		return 2;
 	}
 	if (module != NULL)
 		return list_entry(module, module, uri);

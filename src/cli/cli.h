@@ -18,6 +18,12 @@ int cli_audit(int argc, char **argv);
  */
 int cli_agent_query(const char *name, const struct wbuf *data, struct wbuf *body);
 
+/* `policy check` findings on this machine (cli-check.c), printed as they are found. */
+struct check_counts {
+	int errors, warnings;
+};
+void cli_check_machine(const struct config *cfg, struct check_counts *n);
+
 /* The file named, else the default file, else the built-in configuration; 0 on success. */
 int cli_load_config(const char *path, struct config *cfg);
 /* The keys of one configured token entry, or NULL after printing why. */

@@ -195,6 +195,12 @@ static int parse_certificates(struct ywalk *w, yaml_node_t *seq, struct config_t
 	return ERR_OK;
 }
 
+static struct config_pos pos_of(const yaml_node_t *n)
+{
+	return (struct config_pos){ (unsigned)n->start_mark.line + 1,
+	                            (unsigned)n->start_mark.column + 1 };
+}
+
 static int parse_token(struct ywalk *w, yaml_node_t *n, struct config_token *t, size_t index)
 {
 	yaml_node_t *v;
@@ -207,6 +213,7 @@ static int parse_token(struct ywalk *w, yaml_node_t *n, struct config_token *t, 
 		return yw_error(w, n, "token needs a \"module\" (a path or p11-kit module name)");
 	if ((r = dup_string(w, v, "module", &t->module)) != ERR_OK)
 		return r;
+	t->at_module = pos_of(v);
 	if ((v = yw_get(w, n, "name")) != NULL) {
 		if ((r = dup_string(w, v, "name", &t->name)) != ERR_OK)
 			return r;
@@ -222,7 +229,10 @@ static int parse_token(struct ywalk *w, yaml_node_t *n, struct config_token *t, 
 			return r;
 		if (strncmp(t->uri, "pkcs11:", 7) != 0)
 			return yw_error(w, v, "expected a pkcs11: URI (RFC 7512) for uri");
+		t->at_uri = pos_of(v);
 	}
+	if ((v = yw_get(w, n, "pin")) != NULL)
+		t->at_pin = pos_of(v);
 	if ((v = yw_get(w, n, "pin_cache")) != NULL &&
 	    (r = parse_pin_cache(w, v, &t->cache)) != ERR_OK)
 		return r;
@@ -289,7 +299,8 @@ static int parse_notify(struct ywalk *w, yaml_node_t *n, struct config_notify *n
 	return ERR_OK;
 }
 
-static int parse_audit(struct ywalk *w, yaml_node_t *n, struct audit_settings *a)
+static int parse_audit(struct ywalk *w, yaml_node_t *n, struct audit_settings *a,
+                       struct config_pos *at)
 {
 	yaml_node_t *v;
 	int r;
@@ -301,6 +312,7 @@ static int parse_audit(struct ywalk *w, yaml_node_t *n, struct audit_settings *a
 
 		if ((r = dup_string(w, v, "audit file", &a->file)) != ERR_OK)
 			return r;
+		*at = pos_of(v);
 		if (a->file[0] != '/' && strncmp(a->file, "~/", 2) != 0)
 			return yw_error(w, v, "expected an absolute path (or ~/...) for the audit file");
 		if (path_expand_home(a->file, path, sizeof(path)) != ERR_OK)
@@ -347,7 +359,7 @@ static int parse_sections(struct ywalk *w, yaml_node_t *root, struct config *cfg
 	    (r = parse_notify(w, v, &cfg->notify)) != ERR_OK)
 		return r;
 	if ((v = yw_get(w, root, "audit")) != NULL)
-		return parse_audit(w, v, &cfg->audit);
+		return parse_audit(w, v, &cfg->audit, &cfg->at_audit_file);
 	return ERR_OK;
 }
 

@@ -20,6 +20,11 @@ struct config_confirm {
 	char *program;          /* the pinentry program; NULL for askpass */
 };
 
+/* Where a value stands in the file, for `policy check` findings (1-based). */
+struct config_pos {
+	unsigned line, col;
+};
+
 struct config_token {
 	char *name;
 	char *module;           /* a path or a p11-kit registry name */
@@ -31,6 +36,7 @@ struct config_token {
 	char **certificates;            /* certificate files served with its keys */
 	size_t ncertificates;
 	unsigned line;
+	struct config_pos at_module, at_uri, at_pin;
 };
 
 
@@ -42,6 +48,7 @@ struct config {
 	size_t ntokens;
 	struct policy *policy;  /* NULL: no policy section, the built-in default applies */
 	struct audit_settings audit;
+	struct config_pos at_audit_file;
 	unsigned prompt_timeout;        /* seconds a confirmation may wait; 0: the default */
 	struct config_confirm confirm;  /* the top-level confirm_prompt; UNSET: not given */
 	int software_keys_deny;         /* software_keys: deny (default allow, as ssh-agent) */

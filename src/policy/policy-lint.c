@@ -51,19 +51,15 @@ static int token_selected(const char *pattern, const char *const *names, size_t 
 void policy_lint(const struct policy *p, const char *const *token_names, size_t ntokens,
                  void (*warn)(void *ctx, const char *msg), void *ctx)
 {
-	char msg[600];
-
 	for (size_t i = 0; i < p->nknown_hosts_files; i++) {
 		int loaded = 0;
 
 		for (size_t f = 0; f < p->kh.nfiles; f++)
 			loaded |= strstr(p->kh.files[f], p->known_hosts_files[i] +
 			                 (p->known_hosts_files[i][0] == '~' ? 1 : 0)) != NULL;
-		if (!loaded) {
-			snprintf(msg, sizeof(msg), "%s: warning: known_hosts file %s does not exist",
-			         p->file, p->known_hosts_files[i]);
-			warn(ctx, msg);
-		}
+		if (!loaded)
+			warn_at(warn, ctx, p->file, p->known_hosts_line, p->known_hosts_col,
+			        "known_hosts file %s does not exist", p->known_hosts_files[i]);
 	}
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct policy_rule *rule = &p->rules[i];

@@ -232,6 +232,8 @@ int policy_parse(struct ywalk *w, yaml_node_t *n, struct policy **out)
 	p->default_line = (unsigned)v->start_mark.line + 1;
 	p->default_col = (unsigned)v->start_mark.column + 1;
 	if ((v = yw_get(w, n, "known_hosts")) != NULL) {
+		p->known_hosts_line = (unsigned)v->start_mark.line + 1;
+		p->known_hosts_col = (unsigned)v->start_mark.column + 1;
 		if ((r = string_list(w, v, "known_hosts", &p->known_hosts_files,
 		                     &p->nknown_hosts_files)) != ERR_OK)
 			goto out;

@@ -58,6 +58,7 @@ struct policy {
 	size_t nrules;
 	char **known_hosts_files;
 	size_t nknown_hosts_files;
+	unsigned known_hosts_line, known_hosts_col;     /* where the list stands */
 	struct known_hosts kh;          /* loaded by policy_resolve */
 	struct policy_index *index;     /* built by policy_resolve */
 	int builtin;                    /* the default without a policy section */

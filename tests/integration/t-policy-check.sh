@@ -1,0 +1,77 @@
+# p11guard policy check finds what would make a configuration fail on this machine, each at
+# its FILE:LINE:COLUMN: a module that does not load, a token that is not present, PIN files
+# that are missing or readable by others, a pinentry that cannot run, an audit file that
+# cannot be written, a known_hosts file that does not exist. Errors make it exit 1.
+. "$(dirname "$0")/lib.sh"
+
+make_token t1 p256
+printf '%s\n' "$PIN" > "$T/pin.ok"; chmod 600 "$T/pin.ok"
+printf '%s\n' "$PIN" > "$T/pin.open"; chmod 644 "$T/pin.open"
+: > "$T/in-the-way"
+SOFTHSM=$(softhsm_module)
+cat > "$T/config.yaml" <<CFG
+tokens:
+  - name: good
+    module: $SOFTHSM
+    uri: "pkcs11:token=t1"
+    pin: file:$T/pin.ok
+  - name: nomodule
+    module: $T/no-such-module.so
+  - name: absent
+    module: $SOFTHSM
+    uri: "pkcs11:token=not-plugged-in"
+  - name: nopinfile
+    module: $SOFTHSM
+    uri: "pkcs11:token=t1"
+    pin: file:$T/no-such-pin
+  - name: openpin
+    module: $SOFTHSM
+    uri: "pkcs11:token=t1"
+    pin: file:$T/pin.open
+  - name: nopinentry
+    module: $SOFTHSM
+    uri: "pkcs11:token=t1"
+    pin: pinentry:$T/no-such-pinentry
+audit:
+  file: $T/in-the-way/audit.log
+policy:
+  known_hosts: [ "$T/no-such-known-hosts" ]
+  rules:
+    - action: allow
+  default: deny
+CFG
+at() {  # at TEXT [NTH]: LINE:COLUMN of TEXT's first (or NTH) value in the file
+	awk -v t="$1" -v nth="${2:-1}" 'index($0, t) { if (++n == nth) {
+		print NR ":" index($0, t); exit } }' "$T/config.yaml"
+}
+rc=0
+"$CLI" policy check "$T/config.yaml" > "$T/out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "policy check of a config with errors exited $rc: $(cat "$T/out")"
+expect() {      # expect KIND TEXT-IN-FILE MESSAGE-PART [NTH]
+	line="$T/config.yaml:$(at "$2" "${4:-}"): $1: "
+	grep -F "$line" "$T/out" | grep -qF "$3" || fail "no \"$line...$3\" in: $(cat "$T/out")"
+}
+expect error "$T/no-such-module.so" "token \"nomodule\": "
+expect warning '"pkcs11:token=not-plugged-in"' "token \"absent\": no token present matches"
+expect error "file:$T/no-such-pin" "PIN file $T/no-such-pin: No such file or directory"
+expect error "file:$T/pin.open" "PIN file $T/pin.open is mode 0644: others can read it"
+expect error "pinentry:$T/no-such-pinentry" "pinentry $T/no-such-pinentry cannot run"
+expect error "$T/in-the-way/audit.log" "audit file $T/in-the-way/audit.log cannot be made"
+expect warning "[ \"$T/no-such-known-hosts\" ]" "known_hosts file $T/no-such-known-hosts does not exist"
+grep -q "token \"good\"" "$T/out" && fail "the good token was reported: $(cat "$T/out")"
+grep -q "unusable here; .* 5 error(s), 2 warning(s)$" "$T/out" || fail "summary: $(tail -1 "$T/out")"
+ok "policy check: each problem at its FILE:LINE:COLUMN, errors exit 1"
+
+# The same file without its problems is valid.
+cat > "$T/good.yaml" <<CFG
+tokens:
+  - name: good
+    module: $SOFTHSM
+    uri: "pkcs11:token=t1"
+    pin: file:$T/pin.ok
+audit:
+  file: $T/state/audit.log
+CFG
+"$CLI" policy check "$T/good.yaml" > "$T/good.out" || fail "a good config: $(cat "$T/good.out")"
+grep -q ": valid; .* 0 error(s), 0 warning(s)$" "$T/good.out" || fail "good: $(cat "$T/good.out")"
+ok "a configuration without problems is valid, with nothing to report"
