@@ -102,14 +102,16 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# start_sshd NAME: an sshd on 127.0.0.1 with its own host key, accepting $T/NAME.keys.
+# start_sshd NAME: an sshd on 127.0.0.1 with its own host key (ssh-keygen $SSHD_HOSTKEY_ARGS,
+# default -t ed25519), accepting $T/NAME.keys.
 # Sets NAME_PORT and adds the host key to $T/known_hosts. With SSHD_HOST_CA set, the host
 # key is certified by that CA for the names in SSHD_HOST_PRINCIPALS, and sshd presents it.
 start_sshd() {
 	name=$1
 	d=$T/sshd-$name
 	mkdir -p "$d"
-	ssh-keygen -q -t ed25519 -N '' -f "$d/hostkey"
+	# shellcheck disable=SC2086
+	ssh-keygen -q ${SSHD_HOSTKEY_ARGS:--t ed25519} -N '' -f "$d/hostkey"
 	hostcert=""
 	if [ -n "${SSHD_HOST_CA:-}" ]; then
 		ssh-keygen -q -s "$SSHD_HOST_CA" -I "host-$name" -h -n "$SSHD_HOST_PRINCIPALS" \

@@ -37,7 +37,9 @@ refused src/policy/libpolicy_a-policy.o src/policy/policy.c confirm.h
 refused src/ui/libui_a-prompt.o src/ui/prompt.c policy.h
 refused src/keystore/libkeystore_a-keystore.o src/keystore/keystore.c config.h
 refused src/config/libconfig_a-config.o src/config/config.c agent.h
-ok "wrong-way includes fail: token->policy, token->sshwire, sshwire->sshagent, sshwire->token, sshagent->token, sshagent->policy, policy->ui, ui->policy, keystore->config, config->agent"
+refused src/ssh/libssh_a-ssh-kex.o src/ssh/ssh-kex.c agent-proto.h
+refused src/ssh/libssh_a-ssh-kex.o src/ssh/ssh-kex.c p11.h
+ok "wrong-way includes fail: token->policy, token->sshwire, sshwire->sshagent, sshwire->token, sshagent->token, sshagent->policy, policy->ui, ui->policy, keystore->config, config->agent, ssh->sshagent, ssh->token"
 
 # A path in an #include would walk around the include paths.
 if grep -rn '^#include "[^"]*/' "$top_srcdir/src" "$top_srcdir/pkcs11"; then

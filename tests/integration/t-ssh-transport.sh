@@ -1,0 +1,100 @@
+# The SSH-2 client transport of guarded execution (src/ssh) against real sshds on loopback,
+# driven by tests/ssh/ssh-exec over TCP and signing with token keys through the agent: each
+# key exchange, cipher and host key type, strict and non-strict KEX, re-keys started by
+# either side, output beyond the window, and the refusals (an unknown host key before any
+# authentication, a key the server does not take).
+. "$(dirname "$0")/lib.sh"
+
+EXEC=$top_builddir/tests/ssh/ssh-exec
+make_token t1 ed25519 p256 rsa2048
+make_askpass "$PIN"
+chmod 755 "$T"
+write_config "$T/config.yaml" t1
+start_agent --config "$T/config.yaml"
+pubkeys_from_tokens "$T/config.yaml"
+
+# sshd NAME [sshd_config lines...]: a server trusting the token's keys; $T/NAME.hostkeys
+# holds its host key as the transport's trusted list.
+sshd() {
+	local name=$1
+	shift
+	SSHD_EXTRA=$(printf '%s\n' "$@") start_sshd "$name"
+	cat "$T"/pub/*.pub >> "$T/$name.keys"
+	cut -d' ' -f1,2 "$T/sshd-$name/hostkey.pub" > "$T/$name.hostkeys"
+}
+# run NAME KEY [ssh-exec options] -- CMD: stdout to $T/out, stderr to $T/err; the exit status
+run() {
+	local name=$1 key=$2 opts="" port rc=0
+	shift 2
+	while [ "$1" != "--" ]; do opts="$opts $1"; shift; done
+	shift
+	port=$(eval echo "\$${name}_PORT")
+	# shellcheck disable=SC2086
+	"$EXEC" $opts "$port" root "$T/$name.hostkeys" "$T/pub/$key.pub" "$1" > "$T/out" \
+		2> "$T/err" || rc=$?
+	echo "$rc"
+}
+expect_line() { grep -q "$1" "$T/err" || fail "$2: $(cat "$T/err")"; }
+
+sshd A
+for key in ed25519 p256 rsa2048; do
+	[ "$(run A "$key" -- 'echo out; echo err >&2; exit 7')" = 7 ] ||
+		fail "$key: not exit 7: $(cat "$T/err")"
+	[ "$(cat "$T/out")" = out ] && grep -qx err "$T/err" || fail "$key: output $(cat "$T/out")"
+done
+expect_line "kex curve25519-sha256, host key ssh-ed25519, cipher chacha20-poly1305@openssh.com, strict 1" \
+	"default sshd"
+grep -c "Accepted publickey for root" "$T/sshd-A.log" | grep -qx 3 || fail "sshd saw no 3 logins"
+ok "default sshd: curve25519, strict KEX, chacha20-poly1305; ed25519, ECDSA and RSA user keys; stdout, stderr, exit status"
+
+for c in aes256-gcm@openssh.com aes128-gcm@openssh.com; do
+	sshd "G${c%%-*}" "Ciphers $c"
+	[ "$(run "G${c%%-*}" p256 -- true)" = 0 ] || fail "$c: $(cat "$T/err")"
+	expect_line "cipher $c, strict 1" "$c"
+done
+sshd E "KexAlgorithms ecdh-sha2-nistp256"
+[ "$(run E ed25519 -- true)" = 0 ] || fail "ecdh-sha2-nistp256: $(cat "$T/err")"
+expect_line "kex ecdh-sha2-nistp256" "ecdh-sha2-nistp256"
+ok "AES-256-GCM and AES-128-GCM; ecdh-sha2-nistp256"
+
+for args in "-t ecdsa -b 256" "-t ecdsa -b 384" "-t ecdsa -b 521" "-t rsa -b 3072"; do
+	hk=H$(echo "$args" | tr -dc '0-9')
+	SSHD_HOSTKEY_ARGS=$args sshd "$hk"
+	[ "$(run "$hk" ed25519 -- true)" = 0 ] || fail "host key $args: $(cat "$T/err")"
+done
+[ "$(run H256 ed25519 -- true)" = 0 ] && expect_line "host key ecdsa-sha2-nistp256" "P-256 host key"
+[ "$(run H3072 ed25519 -- true)" = 0 ] && expect_line "host key rsa-sha2-512" "RSA host key"
+ok "host keys ECDSA P-256/384/521 and RSA (rsa-sha2-512) verified"
+
+[ "$(run A p256 -n -- true)" = 0 ] || fail "non-strict: $(cat "$T/err")"
+expect_line "cipher aes256-gcm@openssh.com, strict 0" "without strict KEX, AES-GCM only"
+ok "without strict KEX: AES-GCM only"
+
+# Re-keys: sshd after 64 KiB, and our own after 100 000 bytes; 4 MB of output crosses
+# both, and the window (2 MiB) twice.
+sshd R "RekeyLimit 64K"
+[ "$(run R ed25519 -- 'head -c 4000000 /dev/zero')" = 0 ] || fail "server re-keys: $(cat "$T/err")"
+[ "$(wc -c < "$T/out")" = 4000000 ] || fail "4 MB through server re-keys: $(wc -c < "$T/out") bytes"
+exchanges() { sed -n 's/.* \([0-9]*\) exchange(s)$/\1/p' "$T/err"; }
+[ "$(exchanges)" -ge 3 ] || fail "the server re-keyed $(($(exchanges) - 1)) time(s) over 4 MB"
+server_rekeys=$(($(exchanges) - 1))
+[ "$(run A ed25519 -r 100000 -- 'head -c 4000000 /dev/zero')" = 0 ] ||
+	fail "client re-keys: $(cat "$T/err")"
+[ "$(wc -c < "$T/out")" = 4000000 ] || fail "4 MB through our re-keys: $(wc -c < "$T/out") bytes"
+[ "$(exchanges)" -ge 3 ] || fail "we re-keyed $(($(exchanges) - 1)) time(s) over 4 MB"
+ok "re-keys by the server (RekeyLimit 64K: $server_rekeys) and by us ($(($(exchanges) - 1))), 4 MB of output through the window"
+
+# Refusals.
+cut -d' ' -f1,2 "$T/sshd-E/hostkey.pub" > "$T/wrong.hostkeys"
+before=$(grep -c "Accepted\|Postponed" "$T/sshd-A.log")
+rc=0; "$EXEC" "$A_PORT" root "$T/wrong.hostkeys" "$T/pub/p256.pub" true 2> "$T/err" || rc=$?
+[ "$rc" = 255 ] || fail "an unknown host key: exit $rc"
+expect_line "the server's host key SHA256:.* is not the one known for it" "unknown host key"
+[ "$(grep -c "Accepted\|Postponed" "$T/sshd-A.log")" = "$before" ] ||
+	fail "authentication was tried with a host key not trusted"
+ssh-keygen -q -t ed25519 -N '' -f "$T/stranger"
+ssh-add "$T/stranger" 2>/dev/null || fail "adding a key the server does not know"
+cp "$T/stranger.pub" "$T/pub/stranger.pub"
+[ "$(run A stranger -- true)" = 255 ] || fail "a key the server does not take"
+expect_line "the server did not accept the key (it would take: publickey)" "refused key"
+ok "an unknown host key fails before authentication; a refused key says what the server takes"
