@@ -11,26 +11,57 @@
 #include "ssh-kex.h"
 #include "ssh-packet.h"
 
+#define SSH_MAX_ENV 32
+
 enum ssh_client_state {
 	SSH_VERSION, SSH_KEXINIT, SSH_USERAUTH_SERVICE, SSH_USERAUTH, SSH_CHANNEL_OPEN,
 	SSH_EXEC, SSH_RUNNING, SSH_DONE, SSH_FAILED,
 };
 
+/* A key the user may log in with: its public blob and the signature algorithm to use. */
+struct ssh_user_key {
+	const uint8_t *blob;
+	size_t len;
+	const char *alg;                /* ssh-ed25519, ecdsa-sha2-nistp256, rsa-sha2-512, ... */
+};
+
+enum ssh_session_kind { SSH_SESSION_EXEC, SSH_SESSION_SUBSYSTEM, SSH_SESSION_SHELL };
+
+/* A terminal for the session (RFC 4254 section 6.2); modes as encoded there. */
+struct ssh_pty {
+	const char *term;
+	uint32_t cols, rows, width_px, height_px;
+	const uint8_t *modes;
+	size_t modes_len;
+};
+
+struct ssh_env {
+	const char *name, *value;
+};
+
 struct ssh_client_config {
 	const char *user;
-	const char *command;
 	const struct sshpub *trusted;           /* the server's known host keys */
 	size_t ntrusted;
-	const uint8_t *key;                     /* the user's public key blob */
-	size_t key_len;
-	const char *key_alg;                    /* its signature algorithm (rsa-sha2-256, ...) */
-	/* Signs `data` with the user's key: the SSH signature blob into `sig`. */
-	int (*sign)(void *ctx, const uint8_t *data, size_t len, struct wbuf *sig,
+	/* The keys to try, in order: each is first offered without a signature (RFC 4252
+	 * PK_OK); the first the server would take signs. */
+	const struct ssh_user_key *keys;
+	size_t nkeys;
+	/* Signs `data` with keys[key]: the SSH signature blob into `sig`. */
+	int (*sign)(void *ctx, size_t key, const uint8_t *data, size_t len, struct wbuf *sig,
 	            struct reason *why);
 	void *sign_ctx;
+	enum ssh_session_kind kind;
+	const char *command;                    /* exec: the command; subsystem: its name */
+	const struct ssh_pty *pty;              /* NULL: no terminal */
+	const struct ssh_env *env;              /* sent as env requests; refusals are reported */
+	size_t nenv;
 	/* The command's output: stream 1 is stdout, 2 stderr. */
 	void (*output)(void *ctx, int stream, const uint8_t *p, size_t n);
 	void *output_ctx;
+	/* What happened that does not stop the session (an env variable the server refused). */
+	void (*progress)(void *ctx, const char *text);
+	void *progress_ctx;
 	uint64_t rekey_bytes;                   /* re-key after this many bytes; 0: 1 GiB */
 	int omit_strict_kex;                    /* for tests of the non-strict path only */
 };
@@ -51,6 +82,11 @@ struct ssh_client {
 	unsigned exchanges;             /* key exchanges completed, the first included */
 	uint32_t remote_id, remote_window, remote_max_packet;
 	uint32_t local_window;          /* what the server may still send us */
+	size_t key;                     /* the candidate key being offered */
+	int key_signed;                 /* its signed request is out */
+	/* Channel requests whose replies are awaited, in order: */
+	enum { REPLY_PTY = 1, REPLY_ENV, REPLY_COMMAND } awaited[1 + SSH_MAX_ENV + 1];
+	size_t awaited_env[1 + SSH_MAX_ENV + 1], nawaited, awaited_first;
 	struct wbuf pending_stdin;
 	int stdin_eof, eof_sent, close_sent, close_received;
 	int exit_status;                /* -1 until the server says */
@@ -65,5 +101,8 @@ int ssh_client_input(struct ssh_client *c, const uint8_t *p, size_t n) WUR_SSH;
 /* The command's input, and its end. */
 int ssh_client_stdin(struct ssh_client *c, const uint8_t *p, size_t n) WUR_SSH;
 int ssh_client_stdin_eof(struct ssh_client *c) WUR_SSH;
+/* The terminal's new size (window-change), once the session runs with a pty. */
+int ssh_client_window_change(struct ssh_client *c, uint32_t cols, uint32_t rows,
+                             uint32_t width_px, uint32_t height_px) WUR_SSH;
 
 #endif

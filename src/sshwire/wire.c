@@ -43,7 +43,10 @@ size_t wbuf_avail(const struct wbuf *b)
 
 const uint8_t *wbuf_ptr(const struct wbuf *b)
 {
-	return b->data + b->off;
+	static const uint8_t nothing[1];
+
+	/* An empty buffer may have no storage yet: NULL + 0 is undefined in C. */
+	return b->data != NULL ? b->data + b->off : nothing;
 }
 
 int wbuf_skip(struct wbuf *b, size_t n)
@@ -230,7 +233,7 @@ int wbuf_reserve(struct wbuf *b, size_t n, uint8_t **p)
 		b->data = d;
 		b->alloc = alloc;
 	}
-	*p = b->data + b->len;
+	*p = b->data != NULL ? b->data + b->len : NULL;        /* NULL: n was 0 */
 	return ERR_OK;
 }
 

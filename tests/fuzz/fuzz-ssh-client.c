@@ -11,16 +11,17 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int no_signature(void *ctx, const uint8_t *data, size_t len, struct wbuf *sig,
-                        struct reason *why)
+static int no_signature(void *ctx, size_t key, const uint8_t *data, size_t len,
+                        struct wbuf *sig, struct reason *why)
 {
-	(void)ctx, (void)data, (void)len, (void)sig;
+	(void)ctx, (void)key, (void)data, (void)len, (void)sig;
 	return reason_set(why, ERR_DENIED, "the fuzzer signs nothing");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ssh_client_config cfg = { 0 };
+	struct ssh_user_key key;
 	struct ssh_client c;
 	struct sshpub trusted;
 	size_t half = size / 2;
@@ -32,9 +33,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.command = "true";
 	cfg.trusted = &trusted;
 	cfg.ntrusted = 1;
-	cfg.key = trusted.blob;
-	cfg.key_len = trusted.blob_len;
-	cfg.key_alg = "ssh-ed25519";
+	key = (struct ssh_user_key){ trusted.blob, trusted.blob_len, "ssh-ed25519" };
+	cfg.keys = &key;
+	cfg.nkeys = 1;
 	cfg.sign = no_signature;
 	if (ssh_client_start(&c, &cfg) == ERR_OK) {
 		/* In two pieces: packets split across reads must make no difference. */

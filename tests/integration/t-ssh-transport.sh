@@ -22,15 +22,18 @@ sshd() {
 	cat "$T"/pub/*.pub >> "$T/$name.keys"
 	cut -d' ' -f1,2 "$T/sshd-$name/hostkey.pub" > "$T/$name.hostkeys"
 }
-# run NAME KEY [ssh-exec options] -- CMD: stdout to $T/out, stderr to $T/err; the exit status
+# run NAME KEYS [ssh-exec options] -- CMD: KEYS is key names, comma-separated; stdin from
+# $T/stdin when it exists; stdout to $T/out, stderr to $T/err; prints the exit status.
 run() {
-	local name=$1 key=$2 opts="" port rc=0
+	local name=$1 keys="" k opts="" port rc=0 in=/dev/null
+	for k in $(echo "$2" | tr ',' ' '); do keys="$keys${keys:+,}$T/pub/$k.pub"; done
 	shift 2
 	while [ "$1" != "--" ]; do opts="$opts $1"; shift; done
 	shift
 	port=$(eval echo "\$${name}_PORT")
+	[ -f "$T/stdin" ] && in=$T/stdin
 	# shellcheck disable=SC2086
-	"$EXEC" $opts "$port" root "$T/$name.hostkeys" "$T/pub/$key.pub" "$1" > "$T/out" \
+	"$EXEC" $opts "$port" root "$T/$name.hostkeys" "$keys" "$1" < "$in" > "$T/out" \
 		2> "$T/err" || rc=$?
 	echo "$rc"
 }
@@ -70,12 +73,40 @@ ok "host keys ECDSA P-256/384/521 and RSA (rsa-sha2-512) verified"
 expect_line "cipher aes256-gcm@openssh.com, strict 0" "without strict KEX, AES-GCM only"
 ok "without strict KEX: AES-GCM only"
 
+# Several keys: each is offered without a signature first, and only the one the server
+# takes signs. The stranger is in the agent but in no authorized_keys.
+ssh-keygen -q -t ed25519 -N '' -C stranger -f "$T/stranger"
+ssh-add "$T/stranger" 2>/dev/null || fail "adding a key the server does not know"
+cp "$T/stranger.pub" "$T/pub/stranger.pub"
+[ "$(run A stranger,p256 -- true)" = 0 ] || fail "stranger then p256: $(cat "$T/err")"
+expect_line "signed with key 2$" "the second key"
+! grep -q "signed, yet another logged in" "$T/err" || fail "the stranger signed: $(cat "$T/err")"
+ok "candidate keys are queried first (PK_OK): only the accepted one signs"
+
+# Input, a terminal, the environment, subsystems.
+printf 'line one\nline two\n' > "$T/stdin"
+[ "$(run A ed25519 -- 'wc -l')" = 0 ] && [ "$(tr -d ' ' < "$T/out")" = 2 ] ||
+	fail "stdin: $(cat "$T/out") $(cat "$T/err")"
+rm "$T/stdin"
+[ "$(run A ed25519 -- 'tty')" = 1 ] && grep -q "not a tty" "$T/out" || fail "no pty: $(cat "$T/out")"
+[ "$(run A ed25519 -t -- 'tty')" = 0 ] && grep -q "^/dev/pts/" "$T/out" || fail "pty: $(cat "$T/out")"
+sshd V "AcceptEnv LANG LC_*" "Subsystem hello /bin/echo hello from a subsystem"
+[ "$(run V ed25519 -e LANG=C.UTF-8 -e GIT_PROTOCOL=version=2 -- 'echo "[$LANG][$GIT_PROTOCOL]"')" = 0 ] ||
+	fail "env: $(cat "$T/err")"
+[ "$(cat "$T/out")" = "[C.UTF-8][]" ] || fail "env passed: $(cat "$T/out")"
+expect_line "progress: the server did not take GIT_PROTOCOL (its AcceptEnv)" "env refusal reported"
+[ "$(run V ed25519 -s -- hello)" = 0 ] && grep -qx "hello from a subsystem" "$T/out" ||
+	fail "subsystem: $(cat "$T/out") $(cat "$T/err")"
+[ "$(run V ed25519 -s -- nosuch)" = 255 ] || fail "an unknown subsystem ran"
+expect_line "the server refused to run the subsystem" "unknown subsystem"
+ok "stdin to the command; a pty on request; env sent, refusals reported; subsystems"
+
 # Re-keys: sshd after 64 KiB, and our own after 100 000 bytes; 4 MB of output crosses
 # both, and the window (2 MiB) twice.
 sshd R "RekeyLimit 64K"
 [ "$(run R ed25519 -- 'head -c 4000000 /dev/zero')" = 0 ] || fail "server re-keys: $(cat "$T/err")"
 [ "$(wc -c < "$T/out")" = 4000000 ] || fail "4 MB through server re-keys: $(wc -c < "$T/out") bytes"
-exchanges() { sed -n 's/.* \([0-9]*\) exchange(s)$/\1/p' "$T/err"; }
+exchanges() { sed -n 's/.* \([0-9]*\) exchange(s).*/\1/p' "$T/err"; }
 [ "$(exchanges)" -ge 3 ] || fail "the server re-keyed $(($(exchanges) - 1)) time(s) over 4 MB"
 server_rekeys=$(($(exchanges) - 1))
 [ "$(run A ed25519 -r 100000 -- 'head -c 4000000 /dev/zero')" = 0 ] ||
@@ -92,9 +123,6 @@ rc=0; "$EXEC" "$A_PORT" root "$T/wrong.hostkeys" "$T/pub/p256.pub" true 2> "$T/e
 expect_line "the server's host key SHA256:.* is not the one known for it" "unknown host key"
 [ "$(grep -c "Accepted\|Postponed" "$T/sshd-A.log")" = "$before" ] ||
 	fail "authentication was tried with a host key not trusted"
-ssh-keygen -q -t ed25519 -N '' -f "$T/stranger"
-ssh-add "$T/stranger" 2>/dev/null || fail "adding a key the server does not know"
-cp "$T/stranger.pub" "$T/pub/stranger.pub"
 [ "$(run A stranger -- true)" = 255 ] || fail "a key the server does not take"
 expect_line "the server did not accept the key (it would take: publickey)" "refused key"
 ok "an unknown host key fails before authentication; a refused key says what the server takes"

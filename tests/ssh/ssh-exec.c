@@ -4,10 +4,12 @@
  * with a key of the agent at $SSH_AUTH_SOCK. Prints the command's output and exits with its
  * status; 255 and the reason on stderr when the transport fails.
  *
- *   ssh-exec [-n] [-r REKEY-BYTES] PORT USER HOST-KEYS-FILE USER-KEY.pub COMMAND
+ *   ssh-exec [-n] [-r BYTES] [-t] [-s] [-e NAME=VALUE]... PORT USER HOST-KEYS KEYS COMMAND
  *
- * -n leaves strict KEX out of the offer (the non-strict path); -r re-keys after that many
- * bytes.
+ * KEYS is a comma-separated list of .pub files, offered in that order. -n leaves strict KEX
+ * out of the offer (the non-strict path); -r re-keys after that many bytes; -t asks for a
+ * terminal; -s runs COMMAND as a subsystem; -e sends an environment variable. Standard input
+ * goes to the command.
  * HOST-KEYS-FILE holds the server's trusted host keys, one "TYPE BASE64" per line.
  */
 #include <arpa/inet.h>
@@ -24,25 +26,30 @@
 #include "sshagent.h"
 
 #define MAX_HOST_KEYS 8
+#define MAX_KEYS 4
 
 struct signer {
 	struct sshagent_client *agent;
-	const uint8_t *key;
-	size_t key_len;
-	uint32_t flags;
+	const struct ssh_user_key *keys;
+	int signed_with[MAX_KEYS];
 };
 
-static int sign(void *ctx, const uint8_t *data, size_t len, struct wbuf *sig, struct reason *why)
+static int sign(void *ctx, size_t key, const uint8_t *data, size_t len, struct wbuf *sig,
+                struct reason *why)
 {
 	struct signer *s = ctx;
+	const struct ssh_user_key *k = &s->keys[key];
+	/* SSH_AGENT_RSA_SHA2_512 for RSA keys, which log in with rsa-sha2-512 here. */
+	uint32_t flags = strcmp(k->alg, "rsa-sha2-512") == 0 ? 4 : 0;
 	struct sshagent_reason pub;
 	uint8_t *blob = NULL;
 	size_t blob_len = 0;
 	int r;
 
-	if (sshagent_client_sign(s->agent, s->key, s->key_len, data, len, s->flags, &blob,
-	                         &blob_len, &pub) != SSHAGENT_OK)
+	if (sshagent_client_sign(s->agent, k->blob, k->len, data, len, flags, &blob, &blob_len,
+	                         &pub) != SSHAGENT_OK)
 		return reason_set(why, ERR_DENIED, "the agent did not sign: %s", pub.text);
+	s->signed_with[key]++;
 	r = wbuf_put_bytes(sig, blob, blob_len);
 	free(blob);
 	return r;
@@ -53,6 +60,12 @@ static void output(void *ctx, int stream, const uint8_t *p, size_t n)
 	(void)ctx;
 	if (fwrite(p, 1, n, stream == 1 ? stdout : stderr) != n)
 		perror("ssh-exec: write");
+}
+
+static void progress(void *ctx, const char *text)
+{
+	(void)ctx;
+	fprintf(stderr, "ssh-exec: progress: %s\n", text);
 }
 
 static int read_host_keys(const char *path, struct sshpub *keys, size_t *n)
@@ -72,6 +85,29 @@ static int read_host_keys(const char *path, struct sshpub *keys, size_t *n)
 	return *n > 0 ? 0 : -1;
 }
 
+/* The comma-separated .pub files, each with its signature algorithm. */
+static int read_user_keys(char *list, struct sshpub *pubs, struct ssh_user_key *keys,
+                          size_t *n)
+{
+	*n = 0;
+	for (char *save = NULL, *f = strtok_r(list, ",", &save); f != NULL && *n < MAX_KEYS;
+	     f = strtok_r(NULL, ",", &save)) {
+		uint8_t *blob;
+		size_t len;
+		const char *alg;
+
+		if (sshpub_file_blob(f, &blob, &len) != ERR_OK ||
+		    sshpub_parse(blob, len, &pubs[*n]) != ERR_OK)
+			return -1;
+		free(blob);
+		alg = sshkey_type_name(&pubs[*n].pub);
+		keys[*n] = (struct ssh_user_key){ pubs[*n].blob, pubs[*n].blob_len,
+		                                  strcmp(alg, "ssh-rsa") == 0 ? "rsa-sha2-512" : alg };
+		(*n)++;
+	}
+	return *n > 0 ? 0 : -1;
+}
+
 static int connect_port(int port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
@@ -85,111 +121,129 @@ static int connect_port(int port)
 	return fd;
 }
 
-/* Moves bytes both ways until the command ends or the transport fails. */
+static int drain(int fd, struct ssh_client *c)
+{
+	while (wbuf_avail(&c->pk.out) > 0) {
+		ssize_t n = write(fd, wbuf_ptr(&c->pk.out), wbuf_avail(&c->pk.out));
+
+		if (n <= 0 || wbuf_skip(&c->pk.out, (size_t)n) != ERR_OK)
+			return -1;
+		wbuf_compact(&c->pk.out);
+	}
+	return 0;
+}
+
+/* Moves bytes: the socket both ways, standard input to the command. */
 static int pump(int fd, struct ssh_client *c)
 {
 	uint8_t buf[65536];
+	int stdin_open = 1;
 
 	while (c->state != SSH_DONE && c->state != SSH_FAILED) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
+		struct pollfd pfd[2] = { { fd, POLLIN, 0 }, { STDIN_FILENO, POLLIN, 0 } };
 		ssize_t n;
 
-		while (wbuf_avail(&c->pk.out) > 0) {
-			if ((n = write(fd, wbuf_ptr(&c->pk.out), wbuf_avail(&c->pk.out))) <= 0)
-				return -1;
-			if (wbuf_skip(&c->pk.out, (size_t)n) != ERR_OK)
-				return -1;
-			wbuf_compact(&c->pk.out);
+		if (drain(fd, c) != 0 || poll(pfd, stdin_open ? 2 : 1, 30000) <= 0)
+			return -1;
+		if (stdin_open && pfd[1].revents) {
+			if ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0) {
+				if (ssh_client_stdin(c, buf, (size_t)n) != ERR_OK)
+					return -1;
+			} else {
+				stdin_open = 0;
+				if (ssh_client_stdin_eof(c) != ERR_OK)
+					return -1;
+			}
 		}
-		if (poll(&pfd, 1, 30000) <= 0)
-			return -1;
-		if ((n = read(fd, buf, sizeof(buf))) <= 0)
-			return -1;
-		if (ssh_client_input(c, buf, (size_t)n) != ERR_OK)
-			return -1;
+		if (pfd[0].revents) {
+			if ((n = read(fd, buf, sizeof(buf))) <= 0 ||
+			    ssh_client_input(c, buf, (size_t)n) != ERR_OK)
+				return -1;
+		}
 	}
-	/* Our CLOSE, the last thing we owe. */
-	if (wbuf_avail(&c->pk.out) > 0 &&
-	    write(fd, wbuf_ptr(&c->pk.out), wbuf_avail(&c->pk.out)) < 0)
+	if (drain(fd, c) != 0)          /* our CLOSE, the last thing we owe */
 		return -1;
 	return c->state == SSH_DONE ? 0 : -1;
 }
 
 int main(int argc, char **argv)
 {
-	struct sshpub host_keys[MAX_HOST_KEYS], user_key;
+	struct sshpub host_keys[MAX_HOST_KEYS], pubs[MAX_KEYS];
+	struct ssh_user_key keys[MAX_KEYS];
+	struct ssh_env env[SSH_MAX_ENV];
 	struct ssh_client_config cfg = { 0 };
+	struct ssh_pty pty = { "xterm", 80, 24, 0, 0, (const uint8_t *)"", 1 };
 	struct signer s = { 0 };
 	struct sshagent_reason why;
 	struct ssh_client c;
-	uint8_t *blob = NULL;
-	size_t blob_len, nkeys;
-	int fd, rc, arg = 1;
-	const char *alg;
+	size_t nhost = 0, nkeys = 0;
+	int fd, rc, ch;
 
-	memset(&user_key, 0, sizeof(user_key));
-	for (;;) {
-		if (argc > arg && strcmp(argv[arg], "-n") == 0) {
-			cfg.omit_strict_kex = 1;
-			arg++;
-		} else if (argc > arg + 1 && strcmp(argv[arg], "-r") == 0) {
-			cfg.rekey_bytes = strtoull(argv[arg + 1], NULL, 10);
-			arg += 2;
-		} else {
+	memset(pubs, 0, sizeof(pubs));
+	cfg.kind = SSH_SESSION_EXEC;
+	while ((ch = getopt(argc, argv, "nr:tse:")) != -1) {
+		switch (ch) {
+		case 'n': cfg.omit_strict_kex = 1; break;
+		case 'r': cfg.rekey_bytes = strtoull(optarg, NULL, 10); break;
+		case 't': cfg.pty = &pty; break;
+		case 's': cfg.kind = SSH_SESSION_SUBSYSTEM; break;
+		case 'e':
+			if (cfg.nenv >= SSH_MAX_ENV || strchr(optarg, '=') == NULL)
+				return 2;
+			*strchr(optarg, '=') = '\0';
+			env[cfg.nenv++] = (struct ssh_env){ optarg, optarg + strlen(optarg) + 1 };
 			break;
+		default: return 2;
 		}
 	}
-	if (argc - arg != 5) {
-		fprintf(stderr, "usage: ssh-exec [-n] [-r BYTES] PORT USER HOST-KEYS USER-KEY.pub "
-		        "CMD\n");
+	if (argc - optind != 5) {
+		fprintf(stderr, "usage: ssh-exec [-n] [-r BYTES] [-t] [-s] [-e NAME=VALUE]... PORT "
+		        "USER HOST-KEYS KEY.pub[,KEY.pub...] COMMAND\n");
 		return 2;
 	}
-	if (read_host_keys(argv[arg + 2], host_keys, &nkeys) != 0 ||
-	    sshpub_file_blob(argv[arg + 3], &blob, &blob_len) != ERR_OK ||
-	    sshpub_parse(blob, blob_len, &user_key) != ERR_OK) {
-		fprintf(stderr, "ssh-exec: cannot read the host keys or the user key\n");
+	if (read_host_keys(argv[optind + 2], host_keys, &nhost) != 0 ||
+	    read_user_keys(argv[optind + 3], pubs, keys, &nkeys) != 0) {
+		fprintf(stderr, "ssh-exec: cannot read the host keys or the user keys\n");
 		return 2;
 	}
 	if ((s.agent = sshagent_client_connect(NULL, &why)) == NULL) {
 		fprintf(stderr, "ssh-exec: %s\n", why.text);
 		return 2;
 	}
-	alg = sshkey_type_name(&user_key.pub);
-	if (strcmp(alg, "ssh-rsa") == 0) {
-		alg = "rsa-sha2-512";
-		s.flags = 4;            /* SSH_AGENT_RSA_SHA2_512 */
-	}
-	s.key = blob;
-	s.key_len = blob_len;
-	cfg.user = argv[arg + 1];
-	cfg.command = argv[arg + 4];
+	s.keys = keys;
+	cfg.user = argv[optind + 1];
+	cfg.command = argv[optind + 4];
 	cfg.trusted = host_keys;
-	cfg.ntrusted = nkeys;
-	cfg.key = blob;
-	cfg.key_len = blob_len;
-	cfg.key_alg = alg;
+	cfg.ntrusted = nhost;
+	cfg.keys = keys;
+	cfg.nkeys = nkeys;
 	cfg.sign = sign;
 	cfg.sign_ctx = &s;
 	cfg.output = output;
-	if ((fd = connect_port(atoi(argv[arg]))) < 0 || ssh_client_start(&c, &cfg) != ERR_OK)
+	cfg.progress = progress;
+	cfg.env = env;
+	if ((fd = connect_port(atoi(argv[optind]))) < 0 || ssh_client_start(&c, &cfg) != ERR_OK)
 		return 255;
-	if (ssh_client_stdin_eof(&c) != ERR_OK || pump(fd, &c) != 0) {
+	if (pump(fd, &c) != 0) {
 		fprintf(stderr, "ssh-exec: %s\n", c.state == SSH_FAILED ? c.why.text :
 		        "the connection ended early");
 		rc = 255;
 	} else {
 		rc = c.exit_status >= 0 ? c.exit_status : 255;
-		fprintf(stderr, "ssh-exec: kex %s, host key %s, cipher %s, strict %d, %u exchange(s)\n",
-		        ssh_kex_method_name(&c.kex), c.kex.hostkey_alg, c.kex.cipher_cs->name,
-		        c.kex.strict, c.exchanges);
+		fprintf(stderr, "ssh-exec: kex %s, host key %s, cipher %s, strict %d, %u exchange(s), "
+		        "signed with key %zu\n", ssh_kex_method_name(&c.kex), c.kex.hostkey_alg,
+		        c.kex.cipher_cs->name, c.kex.strict, c.exchanges, c.key + 1);
 	}
+	for (size_t i = 0; i < nkeys; i++)
+		if (s.signed_with[i] > 0 && i != c.key)
+			fprintf(stderr, "ssh-exec: key %zu signed, yet another logged in\n", i + 1);
 	fflush(stdout);
 	close(fd);
 	ssh_client_free(&c);
 	sshagent_client_close(s.agent);
-	for (size_t i = 0; i < nkeys; i++)
+	for (size_t i = 0; i < nhost; i++)
 		sshpub_free(&host_keys[i]);
-	sshpub_free(&user_key);
-	free(blob);
+	for (size_t i = 0; i < nkeys; i++)
+		sshpub_free(&pubs[i]);
 	return rc;
 }

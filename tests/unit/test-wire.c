@@ -125,8 +125,23 @@ static void test_u64(void)
 	CHECK(wbuf_get_u64(&b, &v) != ERR_OK, "7 bytes read as a u64");
 }
 
+/* Regression (found by fuzz-ssh-client under UBSan): an empty buffer has no storage, and
+ * pointer arithmetic on NULL is undefined, even with 0. */
+static void test_empty(void)
+{
+	struct wbuf b;
+	uint8_t *p = (uint8_t *)"x";
+
+	wbuf_init(&b, 64);
+	CHECK(wbuf_ptr(&b) != NULL && wbuf_avail(&b) == 0, "an empty buffer's pointer");
+	CHECK(wbuf_put_bytes(&b, "", 0) == ERR_OK && wbuf_avail(&b) == 0, "no bytes put");
+	CHECK(wbuf_reserve(&b, 0, &p) == ERR_OK, "nothing reserved");
+	wbuf_free(&b);
+}
+
 int main(void)
 {
+	test_empty();
 	test_u64();
 	test_roundtrip();
 	test_malformed_strings();
