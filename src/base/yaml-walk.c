@@ -130,3 +130,16 @@ yaml_node_t *yw_seq_item(struct ywalk *w, yaml_node_t *seq, size_t i)
 {
 	return yaml_document_get_node(&w->doc, seq->data.sequence.items.start[i]);
 }
+
+int yw_bool(struct ywalk *w, yaml_node_t *n, const char *what, int *out)
+{
+	const char *s;
+	int r;
+
+	if ((r = yw_string(w, n, what, &s)) != ERR_OK)
+		return r;
+	if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
+		return yw_error(w, n, "expected true or false for %s, not \"%s\"", what, s);
+	*out = strcmp(s, "true") == 0;
+	return ERR_OK;
+}

@@ -30,6 +30,9 @@ yaml_node_t *yw_get(struct ywalk *w, yaml_node_t *map, const char *key);
 /* A scalar's text; `what` names it in the error. */
 int yw_string(struct ywalk *w, yaml_node_t *n, const char *what, const char **out)
 	__attribute__((warn_unused_result));
+/* true or false, as written; anything else is an error naming `what`. */
+int yw_bool(struct ywalk *w, yaml_node_t *n, const char *what, int *out)
+	__attribute__((warn_unused_result));
 size_t yw_seq_len(const yaml_node_t *seq);
 yaml_node_t *yw_seq_item(struct ywalk *w, yaml_node_t *seq, size_t i);
 

@@ -50,11 +50,11 @@ static int check(const char *path)
 		names[i] = cfg.tokens[i].name;
 	policy_lint(p, names, cfg.ntokens, print_warning, &n);
 	cli_check_machine(&cfg, &n);
-	printf("%s: %s; %s, %zu rule(s), %zu known host key(s) from %zu file(s), "
-	       "%d error(s), %d warning(s)\n", cfg.path, n.errors ? "unusable here" : "valid",
-	       cfg.policy ? "policy section" :
+	printf("%s: %s; %s, %zu rule(s), %zu guarded rule(s), %zu known host key(s) from %zu "
+	       "file(s), %d error(s), %d warning(s)\n", cfg.path,
+	       n.errors ? "unusable here" : "valid", cfg.policy ? "policy section" :
 	       "no policy section (built-in default: local use allowed, forwarded use confirmed)",
-	       p->nrules, p->kh.n, p->kh.nfiles, n.errors, n.warnings);
+	       p->nrules, p->nguards, p->kh.n, p->kh.nfiles, n.errors, n.warnings);
 	policy_unref(p);
 	config_free(&cfg);
 	return n.errors ? 1 : 0;
@@ -62,6 +62,9 @@ static int check(const char *path)
 
 struct explain_args {
 	const char *config, *key, *to, *user, *via, *client;
+	const char *exec, *subsystem;   /* a guarded request instead of a signature */
+	unsigned port;
+	int pty;
 };
 
 /* Host keys for a name (through the policy's known_hosts) or a literal key. */
@@ -119,6 +122,71 @@ static void print_decision(const struct policy *p, const struct policy_request *
 	printf("reason: %s\n", d.reason);
 }
 
+/* The hops of --via as host keys (the first known_hosts key of each name). */
+static int via_keys(const struct policy *p, const char *via, const struct sshpub **hops,
+                    struct sshpub *literal, size_t *n)
+{
+	*n = 0;
+	for (const char *v = via; v != NULL && *v != '\0';) {
+		char name[512];
+		size_t len = strcspn(v, ",");
+
+		snprintf(name, sizeof(name), "%.*s", (int)len, v);
+		v += len + (v[len] == ',');
+		if (strcmp(name, "direct") == 0)
+			continue;
+		if (*n >= BIND_MAX || host_keys(p, name, &hops[*n], 1, &literal[*n]) <= 0) {
+			fprintf(stderr, "p11guard: hop \"%s\" is in no known_hosts file of the "
+			        "policy\n", name);
+			return -1;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+/* A guarded request: which rule would let the agent run it, and why. */
+static int explain_guarded(const struct explain_args *args)
+{
+	struct sshpub literal[BIND_MAX];
+	const struct sshpub *hops[BIND_MAX];
+	struct guard_decision d;
+	struct guard_request req;
+	struct config cfg;
+	struct policy *p;
+	size_t nhops = 0;
+	int rc = 1;
+
+	memset(literal, 0, sizeof(literal));
+	if (args->to == NULL || args->user == NULL) {
+		fprintf(stderr, "p11guard policy explain: a guarded request needs --to HOST and "
+		        "--user USER\n");
+		return 2;
+	}
+	if (cli_load_config(args->config, &cfg) != 0)
+		return 1;
+	if ((p = policy_of(&cfg)) != NULL && via_keys(p, args->via, hops, literal, &nhops) == 0) {
+		req = (struct guard_request){
+			.host = args->to, .port = args->port ? args->port : 22, .user = args->user,
+			.hops = hops, .nhops = nhops, .pty = args->pty,
+			.kind = args->exec != NULL ? GUARD_EXEC : GUARD_SUBSYSTEM,
+			.command = args->exec != NULL ? args->exec : args->subsystem,
+		};
+		policy_decide_guarded(p, &req, &d);
+		printf("decision: %s\n", d.action == POLICY_DENY ? "deny" :
+		       d.confirm ? "allow after confirmation" : "allow");
+		printf("rule: %s\n", d.where);
+		printf("server: %s\n", d.host_name);
+		printf("reason: %s\n", d.reason);
+		rc = 0;
+	}
+	for (size_t i = 0; i < BIND_MAX; i++)
+		sshpub_free(&literal[i]);
+	policy_unref(p);
+	config_free(&cfg);
+	return rc;
+}
+
 static int explain(const struct explain_args *args)
 {
 	const struct sshpub *dests[16], *hops[BIND_MAX];
@@ -159,22 +227,8 @@ static int explain(const struct explain_args *args)
 		        "policy\n", args->to);
 		goto out;
 	}
-	for (const char *v = args->via; v != NULL && *v != '\0';) {
-		char name[512];
-		size_t len = strcspn(v, ",");
-
-		snprintf(name, sizeof(name), "%.*s", (int)len, v);
-		v += len + (v[len] == ',');
-		if (strcmp(name, "direct") == 0)
-			continue;
-		if (nhops >= BIND_MAX ||
-		    host_keys(p, name, &hops[nhops], 1, &literal_hops[nhops]) <= 0) {
-			fprintf(stderr, "p11guard: hop \"%s\" is in no known_hosts file of the "
-			        "policy\n", name);
-			goto out;
-		}
-		nhops++;
-	}
+	if (via_keys(p, args->via, hops, literal_hops, &nhops) != 0)
+		goto out;
 	req = (struct policy_request){
 		.key = &key, .hops = hops, .nhops = nhops, .user = args->user,
 		.client_exe = args->client,
@@ -203,6 +257,9 @@ static void usage(FILE *f)
 	        "       p11guard policy explain [--config FILE] --key KEY [--to HOST] "
 	        "[--user USER]\n"
 	        "                               [--via HOP,...] [--client EXE]\n"
+	        "       p11guard policy explain [--config FILE] --to HOST [--port N] --user USER\n"
+	        "                               [--via HOP,...] (--exec CMD | --subsystem NAME)"
+	        " [--pty]\n"
 	        "check    validate FILE (default: the configuration) and what it needs on this "
 	        "machine\nexplain  what the agent would decide for KEY, and which rule "
 	        "decides\n");
@@ -217,6 +274,10 @@ int cli_policy(int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "via", required_argument, NULL, 'v' },
 		{ "client", required_argument, NULL, 'e' },
+		{ "exec", required_argument, NULL, 'x' },
+		{ "subsystem", required_argument, NULL, 's' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "pty", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct explain_args args = { 0 };
@@ -246,7 +307,7 @@ int cli_policy(int argc, char **argv)
 		return 2;
 	}
 	optind = 2;
-	while ((ch = getopt_long(argc, argv, "c:k:t:u:v:e:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:k:t:u:v:e:x:s:p:T", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': args.config = optarg; break;
 		case 'k': args.key = optarg; break;
@@ -254,6 +315,15 @@ int cli_policy(int argc, char **argv)
 		case 'u': args.user = optarg; break;
 		case 'v': args.via = optarg; break;
 		case 'e': args.client = optarg; break;
+		case 'x': args.exec = optarg; break;
+		case 's': args.subsystem = optarg; break;
+		case 'T': args.pty = 1; break;
+		case 'p':
+			if ((args.port = (unsigned)strtoul(optarg, NULL, 10)) == 0 || args.port > 65535) {
+				fprintf(stderr, "p11guard policy explain: --port takes 1 to 65535\n");
+				return 2;
+			}
+			break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -262,6 +332,12 @@ int cli_policy(int argc, char **argv)
 		        argv[optind]);
 		return 2;
 	}
+	if (args.exec != NULL && args.subsystem != NULL) {
+		fprintf(stderr, "p11guard policy explain: --exec or --subsystem, not both\n");
+		return 2;
+	}
+	if (args.exec != NULL || args.subsystem != NULL)
+		return explain_guarded(&args);
 	if (args.key == NULL) {
 		fprintf(stderr, "p11guard policy explain: --key is required (a key label or its "
 		        "SHA256: fingerprint; p11guard tokens lists them)\n");

@@ -46,19 +46,6 @@ static int dup_string(struct ywalk *w, yaml_node_t *n, const char *what, char **
 	return ERR_OK;
 }
 
-static int parse_bool(struct ywalk *w, yaml_node_t *n, const char *what, int *out)
-{
-	const char *s;
-	int r;
-
-	if ((r = yw_string(w, n, what, &s)) != ERR_OK)
-		return r;
-	if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
-		return yw_error(w, n, "expected true or false for %s, not \"%s\"", what, s);
-	*out = strcmp(s, "true") == 0;
-	return ERR_OK;
-}
-
 /* A time like 30, 45s, 2m or 1h, within [min, max] seconds. */
 static int parse_duration(struct ywalk *w, yaml_node_t *n, const char *what, long min,
                           long max, unsigned *out)
@@ -91,7 +78,7 @@ static int parse_pin_cache(struct ywalk *w, yaml_node_t *n, struct p11_pin_cache
 	    (r = parse_duration(w, v, "pin_cache max", 0, 7L * 24 * 3600, &c->max)) != ERR_OK)
 		return r;
 	if ((v = yw_get(w, n, "keep_on_removal")) != NULL)
-		return parse_bool(w, v, "keep_on_removal", &c->keep_on_removal);
+		return yw_bool(w, v, "keep_on_removal", &c->keep_on_removal);
 	return ERR_OK;
 }
 
@@ -294,7 +281,7 @@ static int parse_notify(struct ywalk *w, yaml_node_t *n, struct config_notify *n
 			                "for the notify command");
 	}
 	if ((v = yw_get(w, n, "refusals")) != NULL &&
-	    (r = parse_bool(w, v, "notify refusals", &nt->refusals)) != ERR_OK)
+	    (r = yw_bool(w, v, "notify refusals", &nt->refusals)) != ERR_OK)
 		return r;
 	return ERR_OK;
 }
@@ -323,7 +310,7 @@ static int parse_audit(struct ywalk *w, yaml_node_t *n, struct audit_settings *a
 			return yw_error(w, v, "out of memory");
 	}
 	if ((v = yw_get(w, n, "syslog")) != NULL &&
-	    (r = parse_bool(w, v, "syslog", &a->syslog)) != ERR_OK)
+	    (r = yw_bool(w, v, "syslog", &a->syslog)) != ERR_OK)
 		return r;
 	return ERR_OK;
 }

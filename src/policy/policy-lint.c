@@ -48,6 +48,48 @@ static int token_selected(const char *pattern, const char *const *names, size_t 
 	return 0;
 }
 
+/* An approval that can write files can write ~/.ssh/authorized_keys: one approval becomes
+ * lasting access unless the server restricts the key. */
+static const char *writes(const char *command)
+{
+	if (strncmp(command, "git-receive-pack", 16) == 0)
+		return "git-receive-pack writes the repository";
+	if (strncmp(command, "scp ", 4) == 0 && strstr(command, " -t") != NULL)
+		return "scp -t writes files";
+	if (strncmp(command, "rsync --server", 14) == 0 && strstr(command, "--sender") == NULL)
+		return "rsync --server without --sender receives files";
+	return NULL;
+}
+
+static void lint_guard(const struct policy *p, const struct policy_guard *g,
+                       void (*warn)(void *, const char *), void *ctx)
+{
+	const char *why;
+
+	lint_hosts(p, &g->sel.to, warn, ctx);
+	lint_hosts(p, &g->sel.via, warn, ctx);
+	if (g->sel.action == POLICY_DENY)
+		return;
+	for (size_t k = 0; k < g->nexec; k++) {
+		if ((why = writes(g->exec[k])) != NULL)
+			warn_at(warn, ctx, p->file, g->sel.line, g->sel.col, "a guarded exec can "
+			        "write files, ~/.ssh/authorized_keys too, unless the server restricts "
+			        "the key (authorized_keys restrict, or a forced command): %s", why);
+		if (strchr(g->exec[k], '*') != NULL)
+			warn_at(warn, ctx, p->file, g->sel.line, g->sel.col, "guarded exec \"%s\" is a "
+			        "template: check that every word its '*' can become is one you allow",
+			        g->exec[k]);
+	}
+	for (size_t k = 0; k < g->nsubsystems; k++)
+		if (strcmp(g->subsystems[k], "sftp") == 0)
+			warn_at(warn, ctx, p->file, g->sel.line, g->sel.col, "guarded subsystem %s "
+			        "gives full file access as the user, ~/.ssh/authorized_keys included",
+			        g->subsystems[k]);
+	if (g->sel.to.n == 0)
+		warn_at(warn, ctx, p->file, g->sel.line, g->sel.col, "a guarded rule names no "
+		        "server (to:): it allows its commands on every host known_hosts has%s", "");
+}
+
 void policy_lint(const struct policy *p, const char *const *token_names, size_t ntokens,
                  void (*warn)(void *ctx, const char *msg), void *ctx)
 {
@@ -76,4 +118,6 @@ void policy_lint(const struct policy *p, const char *const *token_names, size_t 
 				        "matches a configured key", s);
 		}
 	}
+	for (size_t i = 0; i < p->nguards; i++)
+		lint_guard(p, &p->guards[i], warn, ctx);
 }

@@ -7,9 +7,15 @@
 #include "match.h"
 #include "policy-load.h"
 
-static const char *const policy_keys[] = { "known_hosts", "rules", "default", NULL };
+static const char *const policy_keys[] = {
+	"known_hosts", "rules", "default", "guarded", NULL
+};
 static const char *const rule_keys[] = {
 	"action", "keys", "to", "users", "via", "clients", "confirm", NULL
+};
+static const char *const guard_keys[] = {
+	"action", "keys", "to", "users", "via", "confirm", "exec", "subsystems", "pty", "env",
+	"mode", "forwarding", "fallback", NULL
 };
 
 /* A field that takes one string or a list of strings. */
@@ -128,14 +134,16 @@ static int parse_choice(struct ywalk *w, yaml_node_t *n, const char *what,
 	return yw_error(w, n, "expected %s for %s, not \"%s\"", expected, what, s);
 }
 
-static int parse_rule(struct ywalk *w, yaml_node_t *n, struct policy_rule *rule)
+/* A rule's selectors; `keys` lists the mapping keys allowed (signing or guarded rules). */
+static int parse_rule(struct ywalk *w, yaml_node_t *n, struct policy_rule *rule,
+                      const char *const keys[])
 {
 	static const char *const actions[] = { "deny", "allow", NULL };
 	static const char *const confirms[] = { "never", "forwarded", "always", NULL };
 	yaml_node_t *v;
 	int action = 0, confirm = 0, r;
 
-	if ((r = yw_mapping(w, n, "a rule", rule_keys)) != ERR_OK)
+	if ((r = yw_mapping(w, n, "a rule", keys)) != ERR_OK)
 		return r;
 	rule->line = (unsigned)n->start_mark.line + 1;
 	rule->col = (unsigned)n->start_mark.column + 1;
@@ -194,7 +202,90 @@ static int parse_rules(struct ywalk *w, yaml_node_t *seq, struct policy *p)
 		return reason_set(w->why, ERR_ALLOC, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		p->nrules++;
-		if ((r = parse_rule(w, yw_seq_item(w, seq, i), &p->rules[i])) != ERR_OK)
+		if ((r = parse_rule(w, yw_seq_item(w, seq, i), &p->rules[i], rule_keys)) != ERR_OK)
+			return r;
+	}
+	return ERR_OK;
+}
+
+/* exec: [] and subsystems: [] may be empty (nothing of that kind is allowed). */
+static int maybe_empty_list(struct ywalk *w, yaml_node_t *n, const char *what, char ***out,
+                            size_t *count)
+{
+	if (n->type == YAML_SEQUENCE_NODE && yw_seq_len(n) == 0)
+		return ERR_OK;
+	return string_list(w, n, what, out, count);
+}
+
+static int parse_exec(struct ywalk *w, yaml_node_t *n, struct policy_guard *g)
+{
+	const char *problem;
+	int r;
+
+	if ((r = maybe_empty_list(w, n, "exec", &g->exec, &g->nexec)) != ERR_OK)
+		return r;
+	for (size_t i = 0; i < g->nexec; i++) {
+		yaml_node_t *at = n->type == YAML_SEQUENCE_NODE ? yw_seq_item(w, n, i) : n;
+
+		if (!policy_exec_template_ok(g->exec[i], &problem))
+			return yw_error(w, at, "exec \"%.200s\": %s", g->exec[i], problem);
+	}
+	return ERR_OK;
+}
+
+static int parse_guard(struct ywalk *w, yaml_node_t *n, struct policy_guard *g)
+{
+	static const char *const modes[] = { "relay", "handoff", NULL };
+	static const char *const forwardings[] = { "probe", "off-asserted", "ignore", NULL };
+	static const char *const fallbacks[] = { "relay", "deny", NULL };
+	yaml_node_t *v;
+	int choice, r;
+
+	if ((r = parse_rule(w, n, &g->sel, guard_keys)) != ERR_OK)
+		return r;
+	if ((v = yw_get(w, n, "exec")) != NULL && (r = parse_exec(w, v, g)) != ERR_OK)
+		return r;
+	if ((v = yw_get(w, n, "subsystems")) != NULL &&
+	    (r = maybe_empty_list(w, v, "subsystems", &g->subsystems, &g->nsubsystems)) != ERR_OK)
+		return r;
+	if ((v = yw_get(w, n, "env")) != NULL &&
+	    (r = maybe_empty_list(w, v, "env", &g->env, &g->nenv)) != ERR_OK)
+		return r;
+	if ((v = yw_get(w, n, "pty")) != NULL && (r = yw_bool(w, v, "pty", &g->pty)) != ERR_OK)
+		return r;
+	if ((v = yw_get(w, n, "mode")) != NULL) {
+		if ((r = parse_choice(w, v, "mode", modes, "relay or handoff", &choice)) != ERR_OK)
+			return r;
+		g->mode = (enum guard_mode)choice;
+	}
+	if ((v = yw_get(w, n, "forwarding")) != NULL) {
+		if ((r = parse_choice(w, v, "forwarding", forwardings, "probe, off-asserted or "
+		                      "ignore", &choice)) != ERR_OK)
+			return r;
+		g->forwarding = (enum guard_forwarding)choice;
+	}
+	if ((v = yw_get(w, n, "fallback")) != NULL) {
+		if ((r = parse_choice(w, v, "fallback", fallbacks, "relay or deny", &choice)) != ERR_OK)
+			return r;
+		g->fallback = (enum guard_fallback)choice;
+	}
+	return ERR_OK;
+}
+
+static int parse_guards(struct ywalk *w, yaml_node_t *seq, struct policy *p)
+{
+	size_t n;
+	int r;
+
+	if ((r = yw_sequence(w, seq, "guarded")) != ERR_OK)
+		return r;
+	if ((n = yw_seq_len(seq)) > POLICY_MAX_RULES)
+		return yw_error(w, seq, "too many guarded rules (at most %d)", POLICY_MAX_RULES);
+	if (n > 0 && (p->guards = calloc(n, sizeof(*p->guards))) == NULL)
+		return reason_set(w->why, ERR_ALLOC, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		p->nguards++;
+		if ((r = parse_guard(w, yw_seq_item(w, seq, i), &p->guards[i])) != ERR_OK)
 			return r;
 	}
 	return ERR_OK;
@@ -243,8 +334,10 @@ int policy_parse(struct ywalk *w, yaml_node_t *n, struct policy **out)
 			goto out;
 		}
 	}
-	if ((v = yw_get(w, n, "rules")) != NULL)
-		r = parse_rules(w, v, p);
+	if ((v = yw_get(w, n, "rules")) != NULL && (r = parse_rules(w, v, p)) != ERR_OK)
+		goto out;
+	if ((v = yw_get(w, n, "guarded")) != NULL)
+		r = parse_guards(w, v, p);
 out:
 	if (r != ERR_OK) {
 		policy_unref(p);

@@ -20,18 +20,29 @@ static void free_hosts(struct policy_hosts *hs)
 	free(hs->h);
 }
 
+static void free_rule(struct policy_rule *r)
+{
+	free_strings(r->keys, r->nkeys);
+	free_strings(r->users, r->nusers);
+	free_strings(r->clients, r->nclients);
+	free_hosts(&r->to);
+	free_hosts(&r->via);
+}
+
 static void policy_free(struct policy *p)
 {
-	for (size_t i = 0; i < p->nrules; i++) {
-		struct policy_rule *r = &p->rules[i];
-
-		free_strings(r->keys, r->nkeys);
-		free_strings(r->users, r->nusers);
-		free_strings(r->clients, r->nclients);
-		free_hosts(&r->to);
-		free_hosts(&r->via);
-	}
+	for (size_t i = 0; i < p->nrules; i++)
+		free_rule(&p->rules[i]);
 	free(p->rules);
+	for (size_t i = 0; i < p->nguards; i++) {
+		struct policy_guard *g = &p->guards[i];
+
+		free_rule(&g->sel);
+		free_strings(g->exec, g->nexec);
+		free_strings(g->subsystems, g->nsubsystems);
+		free_strings(g->env, g->nenv);
+	}
+	free(p->guards);
 	free_strings(p->known_hosts_files, p->nknown_hosts_files);
 	known_hosts_free(&p->kh);
 	policy_index_free(p->index);

@@ -49,6 +49,64 @@ struct policy_rule {
 	size_t nclients;
 };
 
+/*
+ * A guarded rule (`policy: guarded:`): which command, subsystem or terminal a forwarded agent
+ * may have the agent run on which server, as which user, through which hops. The selectors
+ * are a signing rule's (no clients: the agent itself is the client).
+ */
+struct policy;
+
+enum guard_mode { GUARD_RELAY, GUARD_HANDOFF };
+enum guard_forwarding { GUARD_FWD_PROBE, GUARD_FWD_OFF_ASSERTED, GUARD_FWD_IGNORE };
+enum guard_fallback { GUARD_FALLBACK_RELAY, GUARD_FALLBACK_DENY };
+
+struct policy_guard {
+	struct policy_rule sel;
+	char **exec;                    /* exact commands, or templates (policy-guard.c) */
+	size_t nexec;
+	char **subsystems;
+	size_t nsubsystems;
+	int pty;
+	char **env;                     /* variable names passed on; others are dropped */
+	size_t nenv;
+	enum guard_mode mode;
+	enum guard_forwarding forwarding;
+	enum guard_fallback fallback;
+};
+
+enum guard_kind { GUARD_EXEC = 1, GUARD_SUBSYSTEM, GUARD_SHELL };
+
+/* A guarded request as the delegate asked and the connection's bindings show. */
+struct guard_request {
+	const char *host;               /* as the user typed it */
+	uint32_t port;
+	const char *user;
+	const struct sshpub *const *hops;       /* the intermediaries, first hop first */
+	size_t nhops;
+	enum guard_kind kind;
+	const char *command;            /* exec: the command line; subsystem: its name */
+	int pty;
+};
+
+struct guard_decision {
+	enum policy_action action;
+	int confirm;
+	const struct policy_guard *rule;        /* NULL: the default */
+	char where[300];
+	char host_name[300];            /* the name known_hosts is asked: host or [host]:port */
+	char reason[1024];
+};
+
+/* The guarded rule that decides `req`, the first that matches; deny when none does. */
+void policy_decide_guarded(const struct policy *p, const struct guard_request *req,
+                           struct guard_decision *d);
+/* Whether a guarded rule passes environment variable `name` on. */
+int policy_guard_env(const struct policy_guard *g, const char *name);
+/* `exec` entries: an exact string, or a template whose every '*' lies inside one
+ * single-quoted word; '*' then matches any run of characters but a quote and a newline. */
+int policy_exec_template_ok(const char *t, const char **problem);
+int policy_exec_matches(const char *t, const char *command);
+
 struct policy_index;
 
 struct policy {
@@ -62,6 +120,8 @@ struct policy {
 	struct known_hosts kh;          /* loaded by policy_resolve */
 	struct policy_index *index;     /* built by policy_resolve */
 	int builtin;                    /* the default without a policy section */
+	struct policy_guard *guards;    /* `guarded:`; none: every guarded request refused */
+	size_t nguards;
 	int refs;
 };
 

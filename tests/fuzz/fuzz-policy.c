@@ -11,6 +11,30 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Guarded requests too: exact and templated commands, a subsystem, a shell, hops. */
+static void decide_guarded(const struct policy *p)
+{
+	static const char *const commands[] = {
+		"git-upload-pack '/srv/app.git'", "git-upload-pack '/srv/x'; id; echo '.git'",
+		"uptime", "",
+	};
+	const struct sshpub *hops[1];
+	struct guard_decision d;
+	struct guard_request req = { .host = "git.example", .port = 22, .user = "git",
+	                             .hops = hops };
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		req.kind = (enum guard_kind)(1 + i % 3);
+		req.command = commands[i];
+		req.pty = (int)(i & 1);
+		req.port = i == 2 ? 2222 : 22;
+		req.nhops = p->kh.n > 0 ? i & 1 : 0;
+		if (req.nhops)
+			hops[0] = &p->kh.e[i % p->kh.n].key;
+		policy_decide_guarded(p, &req, &d);
+	}
+}
+
 static void decide_some(const struct policy *p)
 {
 	static const struct policy_key key = { "SHA256:x", "work", "pkcs11:token=work;object=k" };
@@ -34,6 +58,7 @@ static void decide_some(const struct policy *p)
 	policy_decide(p, &req, &d);
 	req.listing = 1;
 	policy_decide(p, &req, &d);
+	decide_guarded(p);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -75,3 +75,46 @@ CFG
 "$CLI" policy check "$T/good.yaml" > "$T/good.out" || fail "a good config: $(cat "$T/good.out")"
 grep -q ": valid; .* 0 error(s), 0 warning(s)$" "$T/good.out" || fail "good: $(cat "$T/good.out")"
 ok "a configuration without problems is valid, with nothing to report"
+
+# Guarded rules: approvals that can write files, templates, and a rule without a server.
+cat > "$T/guarded.yaml" <<CFG
+policy:
+  default: deny
+  guarded:
+    - action: allow
+      to: "[127.0.0.1]:2222"
+      exec: [ "git-receive-pack '/srv/*.git'", "scp -t /tmp", "rsync --server -e.LsfxC . /x" ]
+      subsystems: [ sftp ]
+    - action: allow
+      exec: [ "rsync --server --sender -e.LsfxC . /x" ]
+CFG
+"$CLI" policy check "$T/guarded.yaml" > "$T/g.out" || fail "guarded check: $(cat "$T/g.out")"
+for want in "git-receive-pack writes the repository" "scp -t writes files" \
+	"rsync --server without --sender receives files" "is a template" \
+	"guarded subsystem sftp gives full file access" "names no server (to:)"; do
+	grep -q "guarded.yaml:[0-9]*:7: warning: .*$want" "$T/g.out" ||
+		fail "no warning \"$want\": $(cat "$T/g.out")"
+done
+! grep -q "rsync --server --sender.*receives" "$T/g.out" || fail "a sender rsync flagged as writing"
+grep -q "2 guarded rule(s)" "$T/g.out" || fail "summary: $(tail -1 "$T/g.out")"
+ok "guarded rules: writing approvals, templates and a rule without a server are warned about"
+
+# policy explain answers guarded requests: the rule, or the default, and why.
+cat > "$T/gx.yaml" <<CFG
+policy:
+  default: deny
+  guarded:
+    - action: allow
+      to: "[127.0.0.1]:2222"
+      users: git
+      exec: [ "git-upload-pack '/srv/*.git'" ]
+CFG
+"$CLI" policy explain --config "$T/gx.yaml" --to 127.0.0.1 --port 2222 --user git \
+	--exec "git-upload-pack '/srv/app.git'" > "$T/x.out" || fail "explain guarded"
+grep -qx "decision: allow" "$T/x.out" && grep -qx "rule: $T/gx.yaml:4" "$T/x.out" &&
+	grep -qx "server: \[127.0.0.1\]:2222" "$T/x.out" || fail "explain allow: $(cat "$T/x.out")"
+"$CLI" policy explain --config "$T/gx.yaml" --to 127.0.0.1 --port 2222 --user git \
+	--exec "git-upload-pack '/srv/x'; id; echo '.git'" > "$T/x.out" || fail "explain guarded"
+grep -qx "decision: deny" "$T/x.out" && grep -q "^reason: no guarded rule allows .*default: deny" "$T/x.out" ||
+	fail "explain injection: $(cat "$T/x.out")"
+ok "policy explain: a guarded request's rule, and the injection attempt refused"

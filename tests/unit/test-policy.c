@@ -68,15 +68,17 @@ static void write_known_hosts(void)
 	fclose(f);
 }
 
-static struct policy *load(const char *rules, struct reason *why)
+/* A policy of `section` ("rules" or "guarded") holding `entries`, on the test known_hosts. */
+static struct policy *load_section(const char *file, const char *section, const char *entries,
+                                   struct reason *why)
 {
 	char text[8192];
 	struct config cfg;
 	struct policy *p = NULL;
 
 	snprintf(text, sizeof(text), "policy:\n  known_hosts: [ \"%s\" ]\n  default: deny\n"
-	         "  rules:\n%s", kh_path, rules);
-	if (config_load_text("p.yaml", text, strlen(text), &cfg, why) != ERR_OK)
+	         "  %s:\n%s", kh_path, section, entries);
+	if (config_load_text(file, text, strlen(text), &cfg, why) != ERR_OK)
 		return NULL;
 	p = policy_ref(cfg.policy);
 	config_free(&cfg);
@@ -85,6 +87,11 @@ static struct policy *load(const char *rules, struct reason *why)
 		return NULL;
 	}
 	return p;
+}
+
+static struct policy *load(const char *rules, struct reason *why)
+{
+	return load_section("p.yaml", "rules", rules, why);
 }
 
 static const struct policy_key k1 = { "SHA256:k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k",
@@ -229,11 +236,141 @@ static void test_known_hosts_and_patterns(void)
 	CHECK(match_pattern_list("x", "root,git") == 0, "no match");
 }
 
+static struct policy *load_guarded(const char *guarded, struct reason *why)
+{
+	return load_section("g.yaml", "guarded", guarded, why);
+}
+
+static const char *guard(const struct policy *p, const char *host, uint32_t port,
+                         const char *user, const struct sshpub *hop, int kind,
+                         const char *command, int pty, struct guard_decision *d)
+{
+	const struct sshpub *hops[1] = { hop };
+	struct guard_request req = { host, port, user, hops, hop ? 1 : 0, kind, command, pty };
+
+	policy_decide_guarded(p, &req, d);
+	return d->action == POLICY_ALLOW ? "allow" : "deny";
+}
+
+static void test_exec_templates(void)
+{
+	const char *problem;
+	const char *t = "git-upload-pack '/srv/*.git'";
+
+	CHECK(policy_exec_template_ok(t, &problem), "a quoted wildcard");
+	CHECK(policy_exec_matches(t, "git-upload-pack '/srv/app.git'"), "template matches");
+	CHECK(policy_exec_matches(t, "git-upload-pack '/srv/.git'"), "empty expansion");
+	/* The classic injection: the wildcard may not leave its quoted word. */
+	CHECK(!policy_exec_matches(t, "git-upload-pack '/srv/x'; id; echo '.git'"), "injection");
+	CHECK(!policy_exec_matches(t, "git-upload-pack '/srv/a\n.git'"), "a newline");
+	CHECK(!policy_exec_matches(t, "git-upload-pack '/srv/app.git' extra"), "a suffix");
+	CHECK(!policy_exec_matches("uptime", "uptime; id"), "exact means exact");
+	CHECK(policy_exec_matches("uptime", "uptime"), "exact");
+	CHECK(!policy_exec_template_ok("rsync --server *", &problem), "a bare wildcard");
+	CHECK(!policy_exec_template_ok("echo 'unclosed", &problem), "an unclosed quote");
+	CHECK(!policy_exec_template_ok("", &problem), "empty");
+	CHECK(policy_exec_matches("a '*' b '*'", "a 'x' b 'y'"), "two quoted wildcards");
+}
+
+static void test_guarded(void)
+{
+	struct guard_decision d;
+	struct reason why;
+	struct policy *p;
+	char rules[2048];
+
+	snprintf(rules, sizeof(rules),
+	         "    - action: allow\n"                          /* line 5 */
+	         "      to: a.example\n"
+	         "      users: [ git ]\n"
+	         "      via: b.example\n"
+	         "      exec: [ \"git-upload-pack '/srv/*.git'\" ]\n"
+	         "      env: [ GIT_PROTOCOL ]\n"
+	         "      confirm: always\n"
+	         "    - action: deny\n"                           /* line 12 */
+	         "      users: root\n"
+	         "      via: any\n"
+	         "    - action: allow\n"                          /* line 15 */
+	         "      to: \"[10.0.0.1]:2222\"\n"
+	         "      users: deploy\n"
+	         "      subsystems: [ sftp ]\n"
+	         "      pty: true\n"
+	         "      exec: [ uptime ]\n"
+	         "      mode: handoff\n");
+	CHECK((p = load_guarded(rules, &why)) != NULL, "guarded rules load: %s", why.text);
+	if (p == NULL)
+		return;
+	CHECK(p->nguards == 3 && p->guards[0].nenv == 1 && p->guards[2].pty &&
+	      p->guards[2].mode == GUARD_HANDOFF && p->guards[0].mode == GUARD_RELAY &&
+	      p->guards[0].forwarding == GUARD_FWD_PROBE, "fields and defaults");
+	CHECK(strcmp(guard(p, "a.example", 22, "git", &key_b, GUARD_EXEC,
+	                   "git-upload-pack '/srv/app.git'", 0, &d), "allow") == 0 && d.confirm &&
+	      strcmp(d.where, "g.yaml:5") == 0, "allowed through b: %s", d.reason);
+	CHECK(policy_guard_env(d.rule, "GIT_PROTOCOL") && !policy_guard_env(d.rule, "LANG"), "env");
+	CHECK(strcmp(guard(p, "a.example", 22, "git", &key_c, GUARD_EXEC,
+	                   "git-upload-pack '/srv/app.git'", 0, &d), "deny") == 0 &&
+	      strstr(d.reason, "default: deny") != NULL, "through another hop: %s", d.reason);
+	CHECK(strcmp(guard(p, "a.example", 22, "git", NULL, GUARD_EXEC,
+	                   "git-upload-pack '/srv/app.git'", 0, &d), "deny") == 0, "direct");
+	CHECK(strcmp(guard(p, "a.example", 22, "git", &key_b, GUARD_EXEC,
+	                   "git-receive-pack '/srv/app.git'", 0, &d), "deny") == 0,
+	      "another command");
+	CHECK(strcmp(guard(p, "a.example", 2222, "git", &key_b, GUARD_EXEC,
+	                   "git-upload-pack '/srv/app.git'", 0, &d), "deny") == 0 &&
+	      strcmp(d.host_name, "[a.example]:2222") == 0, "another port: %s", d.host_name);
+	CHECK(strcmp(guard(p, "a.example", 22, "root", &key_b, GUARD_EXEC, "uptime", 0, &d),
+	             "deny") == 0 && strcmp(d.where, "g.yaml:12") == 0, "the deny rule");
+	CHECK(strcmp(guard(p, "10.0.0.1", 2222, "deploy", NULL, GUARD_SUBSYSTEM, "sftp", 1, &d),
+	             "allow") == 0 && !d.confirm, "[host]:port subsystem with a pty: %s", d.reason);
+	CHECK(strcmp(guard(p, "10.0.0.1", 2222, "deploy", NULL, GUARD_SHELL, "", 1, &d),
+	             "deny") == 0, "a shell is never allowed");
+	CHECK(strcmp(guard(p, "a.example", 22, "git", &key_b, GUARD_EXEC,
+	                   "git-upload-pack '/srv/app.git'", 1, &d), "deny") == 0,
+	      "a pty the rule does not grant");
+	policy_unref(p);
+
+	/* No guarded list at all: refused with how to allow it. */
+	p = load("    - action: allow\n", &why);
+	CHECK(p != NULL && strcmp(guard(p, "a.example", 22, "git", NULL, GUARD_EXEC, "uptime", 0,
+	                                &d), "deny") == 0 &&
+	      strstr(d.reason, "no guarded: list in the policy") != NULL &&
+	      strstr(d.reason, "to: a.example") != NULL, "no list: %s", d.reason);
+	policy_unref(p);
+}
+
+static void test_bad_guarded(void)
+{
+	static const struct {
+		const char *guarded, *want;
+	} cases[] = {
+		{ "    - action: allow\n      exec: [ \"rsync --server *\" ]\n",
+		  "g.yaml:6:15: exec \"rsync --server *\": '*' may stand only inside" },
+		{ "    - action: allow\n      clients: ssh\n", "g.yaml:6:7: unknown key \"clients\"" },
+		{ "    - action: allow\n      mode: teleport\n", "expected relay or handoff" },
+		{ "    - action: allow\n      forwarding: maybe\n",
+		  "expected probe, off-asserted or ignore" },
+		{ "    - action: allow\n      fallback: allow\n", "expected relay or deny" },
+		{ "    - action: allow\n      pty: yes\n", "expected true or false for pty" },
+	};
+	struct reason why;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct policy *p = load_guarded(cases[i].guarded, &why);
+
+		CHECK(p == NULL && strstr(why.text, cases[i].want) != NULL,
+		      "bad guarded %zu: want \"%s\", got \"%s\"", i, cases[i].want, why.text);
+		policy_unref(p);
+	}
+}
+
 int main(void)
 {
 	write_known_hosts();
 	test_rules();
 	test_bad_files();
+	test_exec_templates();
+	test_guarded();
+	test_bad_guarded();
 	test_known_hosts_and_patterns();
 	unlink(kh_path);
 	sshpub_free(&key_a);
