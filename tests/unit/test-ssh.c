@@ -1,5 +1,6 @@
 /* Unit tests for src/ssh: the AEAD ciphers, packet framing, KEXINIT and name-lists. */
 #include "check.h"
+#include "guard-wire.h"
 #include "ssh-kex.h"
 #include "ssh-packet.h"
 
@@ -163,8 +164,137 @@ static void kexinit(void)
 	      !ssh_namelist_has("", "a") && ssh_namelist_has("a", "a"), "name-lists");
 }
 
+static void sample_request(struct guard_request_wire *r)
+{
+	static const uint8_t modes[] = { 53, 0, 0, 0, 1, 0 };  /* ECHO 1, TTY_OP_END */
+
+	memset(r, 0, sizeof(*r));
+	r->version = GUARD_VERSION;
+	r->host = (char *)"git.example.com";
+	r->port = 2222;
+	r->user = (char *)"git";
+	r->kind = SSH_SESSION_EXEC;
+	r->command = (char *)"git-upload-pack '/srv/app.git'";
+	r->pty = 1;
+	r->term = (struct ssh_pty){ "xterm-256color", 80, 24, 0, 0, modes, sizeof(modes) };
+	r->env[0] = (struct ssh_env){ "GIT_PROTOCOL", "version=2" };
+	r->nenv = 1;
+	r->kex = (char *)"curve25519-sha256";
+	r->ciphers = (char *)"aes256-gcm@openssh.com";
+}
+
+/* The request with one field changed: `field` picks which, decoding must refuse it. */
+static int decodes_after(void (*change)(struct guard_request_wire *), int *code)
+{
+	struct guard_request_wire r, back;
+	struct reason why;
+	struct wbuf b;
+	int rc;
+
+	sample_request(&r);
+	change(&r);
+	wbuf_init(&b, 65536);
+	CHECK(guard_request_encode(&r, &b) == ERR_OK, "encode");
+	rc = guard_request_decode(wbuf_ptr(&b), wbuf_avail(&b), &back, &why);
+	*code = rc;
+	guard_request_free(&back);
+	wbuf_free(&b);
+	return rc == ERR_OK;
+}
+
+static void host_space(struct guard_request_wire *r) { r->host = (char *)"a b"; }
+static void host_dash(struct guard_request_wire *r) { r->host = (char *)"-oProxyCommand=x"; }
+static void port_zero(struct guard_request_wire *r) { r->port = 0; }
+static void user_dash(struct guard_request_wire *r) { r->user = (char *)"-x"; }
+static void command_newline(struct guard_request_wire *r) { r->command = (char *)"a\nb"; }
+static void command_empty(struct guard_request_wire *r) { r->command = (char *)""; }
+static void env_digit(struct guard_request_wire *r) { r->env[0].name = "1X"; }
+static void term_space(struct guard_request_wire *r) { r->term.term = "x term"; }
+static void modes_bad(struct guard_request_wire *r)
+{
+	static const uint8_t m[] = { 200, 0, 0, 0, 1, 0 };     /* an undefined opcode */
+
+	r->term.modes = m;
+}
+static void modes_unended(struct guard_request_wire *r)
+{
+	static const uint8_t m[] = { 53, 0, 0, 0, 1 };         /* no TTY_OP_END */
+
+	r->term.modes = m;
+	r->term.modes_len = sizeof(m);
+}
+static void version_two(struct guard_request_wire *r) { r->version = 2; }
+static void nothing(struct guard_request_wire *r) { (void)r; }
+
+static void guard_request(void)
+{
+	static void (*const refused[])(struct guard_request_wire *) = {
+		host_space, host_dash, port_zero, user_dash, command_newline, command_empty,
+		env_digit, term_space, modes_bad, modes_unended,
+	};
+	struct guard_request_wire r, back;
+	struct reason why;
+	struct wbuf b;
+	int code;
+
+	CHECK(decodes_after(nothing, &code), "the sample decodes");
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		CHECK(!decodes_after(refused[i], &code) && code == ERR_FORMAT, "change %zu accepted", i);
+	CHECK(!decodes_after(version_two, &code) && code == ERR_UNSUPPORTED, "version 2");
+
+	sample_request(&r);
+	wbuf_init(&b, 65536);
+	CHECK(guard_request_encode(&r, &b) == ERR_OK, "encode");
+	CHECK(guard_request_decode(wbuf_ptr(&b), wbuf_avail(&b), &back, &why) == ERR_OK &&
+	      strcmp(back.command, r.command) == 0 && back.port == 2222 && back.pty &&
+	      back.term.modes_len == 6 && back.nenv == 1 &&
+	      strcmp(back.env[0].value, "version=2") == 0, "round trip: %s", why.text);
+	guard_request_free(&back);
+	for (size_t cut = 0; cut < wbuf_avail(&b); cut++) {
+		CHECK(guard_request_decode(wbuf_ptr(&b), cut, &back, &why) != ERR_OK, "cut %zu", cut);
+		guard_request_free(&back);
+	}
+	CHECK(wbuf_put_u8(&b, 0) == ERR_OK, "trailing");
+	CHECK(guard_request_decode(wbuf_ptr(&b), wbuf_avail(&b), &back, &why) == ERR_FORMAT,
+	      "a trailing byte");
+	guard_request_free(&back);
+	wbuf_free(&b);
+}
+
+static void guard_frames(void)
+{
+	static const uint8_t bad[][5] = {
+		{ 0, 0, 0, 0 },                 /* no type */
+		{ 0, 1, 0, 1, GF_STDIN },       /* over 64 KiB */
+		{ 0, 0, 0, 1, 0 },              /* type 0 */
+		{ 0, 0, 0, 1, GF_LAST + 1 },    /* an unknown type */
+	};
+	enum guard_frame_type type;
+	struct wbuf b, payload;
+
+	wbuf_init(&b, 1 << 20);
+	CHECK(guard_frame_put(&b, GF_STDOUT, (const uint8_t *)"hello", 5) == ERR_OK &&
+	      guard_frame_put(&b, GF_STDIN_EOF, NULL, 0) == ERR_OK, "put");
+	CHECK(guard_frame_get(&b, &type, &payload) == ERR_OK && type == GF_STDOUT &&
+	      wbuf_avail(&payload) == 5 && memcmp(wbuf_ptr(&payload), "hello", 5) == 0, "first");
+	CHECK(guard_frame_get(&b, &type, &payload) == ERR_OK && type == GF_STDIN_EOF &&
+	      wbuf_avail(&payload) == 0, "second");
+	CHECK(guard_frame_get(&b, &type, &payload) == ERR_INCOMPLETE, "none left");
+	CHECK(guard_frame_put(&b, GF_STDOUT, (const uint8_t *)"x", GUARD_FRAME_MAX) ==
+	      ERR_TOO_LARGE, "a frame over 64 KiB is not written");
+	wbuf_free(&b);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		wbuf_view(&b, bad[i], i == 0 ? 4 : 5);
+		CHECK(guard_frame_get(&b, &type, &payload) == ERR_FORMAT, "bad frame %zu", i);
+	}
+	wbuf_view(&b, (const uint8_t *)"\0\0\0\3\x0a", 5);     /* 3 bytes said, 1 there */
+	CHECK(guard_frame_get(&b, &type, &payload) == ERR_INCOMPLETE, "a partial frame");
+}
+
 int main(void)
 {
+	guard_request();
+	guard_frames();
 	round_trips();
 	tampering();
 	bad_frames();

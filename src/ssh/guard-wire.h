@@ -1,0 +1,62 @@
+/*
+ * Guarded execution's wire (design section 3): the guarded-exec@p11guard request a delegate
+ * sends on its agent connection, the agent's acceptance, and the frames both then exchange
+ * (uint32 length, byte type, payload; at most 64 KiB). Every field is checked here, so that
+ * no text from the delegate reaches the SSH connection unchecked: host and user character
+ * sets, a command without NUL, CR or LF, pty modes opcode by opcode, environment names.
+ */
+#ifndef P11G_GUARD_WIRE_H
+#define P11G_GUARD_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ssh-client.h"
+#include "wire.h"
+
+#define GUARD_EXTENSION "guarded-exec@p11guard"
+#define GUARD_VERSION 1
+#define GUARD_FRAME_MAX (64 * 1024)
+#define GUARD_MAX_COMMAND 8192
+#define GUARD_MAX_MODES 1024
+
+enum guard_frame_type {
+	GF_CONNECTED = 1, GF_SERVER_DATA, GF_SERVER_CLOSED,     /* delegate to agent */
+	GF_TO_SERVER, GF_PROGRESS,                              /* agent to delegate */
+	GF_ABORT,                                               /* either */
+	GF_STDIN, GF_STDIN_EOF, GF_WINDOW,                      /* relay: delegate to agent */
+	GF_STDOUT, GF_STDERR, GF_EXIT,                          /* relay: agent to delegate */
+};
+#define GF_LAST GF_EXIT
+
+struct guard_request_wire {
+	uint32_t version;
+	char *host;
+	uint32_t port;
+	char *user;
+	enum ssh_session_kind kind;
+	char *command;                  /* exec: the command; subsystem: its name; shell: "" */
+	int pty;
+	struct ssh_pty term;            /* term.term and term.modes owned here */
+	struct ssh_env env[SSH_MAX_ENV];
+	size_t nenv;
+	char *kex, *ciphers;            /* name-lists for a handoff */
+	int relay_only;
+};
+
+/* Reads the extension's data; ERR_UNSUPPORTED for another version (with a reason saying
+ * which side to upgrade), ERR_FORMAT with a reason naming the bad field. */
+int guard_request_decode(const uint8_t *p, size_t len, struct guard_request_wire *r,
+                         struct reason *why) WUR_SSH;
+void guard_request_free(struct guard_request_wire *r);
+int guard_request_encode(const struct guard_request_wire *r, struct wbuf *out) WUR_SSH;
+
+/* One frame into `out`. */
+int guard_frame_put(struct wbuf *out, enum guard_frame_type type, const uint8_t *payload,
+                    size_t len) WUR_SSH;
+/* The next whole frame of `in` (its payload a view into `in`, valid until `in` changes);
+ * ERR_INCOMPLETE until one is there; ERR_FORMAT for a bad length or an unknown type. */
+int guard_frame_get(struct wbuf *in, enum guard_frame_type *type, struct wbuf *payload)
+	WUR_SSH;
+
+#endif
