@@ -126,3 +126,21 @@ expect_line "the server's host key SHA256:.* is not the one known for it" "unkno
 [ "$(run A stranger -- true)" = 255 ] || fail "a key the server does not take"
 expect_line "the server did not accept the key (it would take: publickey)" "refused key"
 ok "an unknown host key fails before authentication; a refused key says what the server takes"
+
+# Relay mode's engine (guard-relay.c): the same sessions with every byte, both ways, passed
+# as frames encoded and decoded again, the driver playing the delegate.
+[ "$(run A ed25519 -f -- 'echo out; echo err >&2; exit 3')" = 3 ] ||
+	fail "framed: not exit 3: $(cat "$T/err")"
+[ "$(cat "$T/out")" = out ] && grep -qx err "$T/err" || fail "framed output: $(cat "$T/out")"
+printf 'a\nb\nc\n' > "$T/stdin"
+[ "$(run A p256 -f -- 'wc -l')" = 0 ] && [ "$(tr -d ' ' < "$T/out")" = 3 ] ||
+	fail "framed stdin: $(cat "$T/out") $(cat "$T/err")"
+rm "$T/stdin"
+[ "$(run R ed25519 -f -- 'head -c 4000000 /dev/zero')" = 0 ] ||
+	fail "framed, server re-keys: $(cat "$T/err")"
+[ "$(wc -c < "$T/out")" = 4000000 ] || fail "framed 4 MB: $(wc -c < "$T/out") bytes"
+expect_line "relayed [0-9]* bytes from the server" "byte counts"
+[ "$(run A stranger -f -- true)" = 255 ] || fail "framed: a refused key"
+expect_line "aborted: the server did not accept the key" "framed refusal"
+ok "relay mode's engine: output, stderr, exit status, stdin, 4 MB with re-keys, and a refusal as ABORT"
+

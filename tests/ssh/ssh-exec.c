@@ -4,8 +4,10 @@
  * with a key of the agent at $SSH_AUTH_SOCK. Prints the command's output and exits with its
  * status; 255 and the reason on stderr when the transport fails.
  *
- *   ssh-exec [-n] [-r BYTES] [-t] [-s] [-e NAME=VALUE]... PORT USER HOST-KEYS KEYS COMMAND
+ *   ssh-exec [-f] [-n] [-r BYTES] [-t] [-s] [-e NAME=VALUE]... PORT USER HOST-KEYS KEYS COMMAND
  *
+ * -f runs the session as the agent will in relay mode: through guard-relay.c, every byte in
+ * both directions encoded as frames and decoded again (this driver plays the delegate).
  * KEYS is a comma-separated list of .pub files, offered in that order. -n leaves strict KEX
  * out of the offer (the non-strict path); -r re-keys after that many bytes; -t asks for a
  * terminal; -s runs COMMAND as a subsystem; -e sends an environment variable. Standard input
@@ -22,6 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "guard-relay.h"
 #include "ssh-client.h"
 #include "sshagent.h"
 
@@ -166,6 +169,131 @@ static int pump(int fd, struct ssh_client *c)
 	return c->state == SSH_DONE ? 0 : -1;
 }
 
+/* The delegate's side of -f: frames encoded onto a byte stream and read back, as on a wire. */
+static int to_relay(struct guard_relay *g, enum guard_frame_type type, const uint8_t *p,
+                    size_t n)
+{
+	enum guard_frame_type got;
+	struct wbuf wire, payload;
+	int r;
+
+	wbuf_init(&wire, GUARD_FRAME_MAX + 8);
+	if ((r = guard_frame_put(&wire, type, p, n)) == ERR_OK &&
+	    (r = guard_frame_get(&wire, &got, &payload)) == ERR_OK)
+		r = guard_relay_frame(g, got, &payload);
+	wbuf_free(&wire);
+	return r;
+}
+
+/* The agent's frames: bytes for the server, the command's output, its end. */
+static int from_relay(struct guard_relay *g, int fd, int *status)
+{
+	enum guard_frame_type type;
+	struct wbuf payload;
+	uint32_t code;
+	char *text;
+
+	while (guard_frame_get(&g->to_delegate, &type, &payload) == ERR_OK) {
+		const uint8_t *p = wbuf_ptr(&payload);
+		size_t n = wbuf_avail(&payload);
+
+		switch (type) {
+		case GF_TO_SERVER:
+			if (write(fd, p, n) != (ssize_t)n)
+				return -1;
+			break;
+		case GF_STDOUT:
+		case GF_STDERR:
+			output(NULL, type == GF_STDOUT ? 1 : 2, p, n);
+			break;
+		case GF_PROGRESS:
+		case GF_EXIT:
+		case GF_ABORT:
+			if (wbuf_get_u32(&payload, &code) != ERR_OK ||
+			    wbuf_get_cstring(&payload, &text) != ERR_OK)
+				return -1;
+			if (type == GF_PROGRESS)
+				progress(NULL, text);
+			else if (type == GF_ABORT)
+				fprintf(stderr, "ssh-exec: aborted: %s\n", text);
+			free(text);
+			if (type != GF_PROGRESS) {
+				*status = type == GF_EXIT ? (int)code : 255;
+				return 1;
+			}
+			break;
+		default:
+			return -1;
+		}
+	}
+	wbuf_compact(&g->to_delegate);
+	return 0;
+}
+
+static int framed(int fd, const struct ssh_client_config *cfg, int *status)
+{
+	static const char address[] = "127.0.0.1";
+	uint8_t buf[65536];
+	struct guard_relay g;
+	int stdin_open = 1, r = -1, done = 0;
+
+	if (guard_relay_start(&g, cfg) != ERR_OK ||
+	    to_relay(&g, GF_CONNECTED, (const uint8_t *)address, sizeof(address) - 1) != ERR_OK)
+		goto out;
+	while ((done = from_relay(&g, fd, status)) == 0) {
+		struct pollfd pfd[2] = { { fd, POLLIN, 0 }, { STDIN_FILENO, POLLIN, 0 } };
+		ssize_t n;
+
+		if (poll(pfd, stdin_open ? 2 : 1, 30000) <= 0)
+			goto out;
+		if (stdin_open && pfd[1].revents) {
+			n = read(STDIN_FILENO, buf, sizeof(buf));
+			stdin_open = n > 0;
+			if (to_relay(&g, n > 0 ? GF_STDIN : GF_STDIN_EOF, buf, n > 0 ? (size_t)n : 0) !=
+			    ERR_OK)
+				goto out;
+		}
+		if (pfd[0].revents) {
+			n = read(fd, buf, sizeof(buf));
+			if (to_relay(&g, n > 0 ? GF_SERVER_DATA : GF_SERVER_CLOSED, buf,
+			             n > 0 ? (size_t)n : 0) != ERR_OK)
+				goto out;
+		}
+	}
+	r = done > 0 ? 0 : -1;
+	fprintf(stderr, "ssh-exec: relayed %llu bytes from the server, %llu to it\n",
+	        (unsigned long long)g.from_server, (unsigned long long)g.to_server);
+out:
+	guard_relay_free(&g);
+	return r;
+}
+
+/* The client driven directly over the socket; reports what was negotiated. */
+static int direct(int fd, const struct ssh_client_config *cfg, const struct signer *s,
+                  int *status)
+{
+	struct ssh_client c;
+	int r = -1;
+
+	if (ssh_client_start(&c, cfg) != ERR_OK)
+		return -1;
+	if (pump(fd, &c) != 0) {
+		fprintf(stderr, "ssh-exec: %s\n", c.state == SSH_FAILED ? c.why.text :
+		        "the connection ended early");
+	} else {
+		*status = c.exit_status >= 0 ? c.exit_status : 255;
+		fprintf(stderr, "ssh-exec: kex %s, host key %s, cipher %s, strict %d, %u exchange(s), "
+		        "signed with key %zu\n", ssh_kex_method_name(&c.kex), c.kex.hostkey_alg,
+		        c.kex.cipher_cs->name, c.kex.strict, c.exchanges, c.key + 1);
+		r = 0;
+	}
+	for (size_t i = 0; i < cfg->nkeys; i++)
+		if (s->signed_with[i] > 0 && i != c.key)
+			fprintf(stderr, "ssh-exec: key %zu signed, yet another logged in\n", i + 1);
+	ssh_client_free(&c);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	struct sshpub host_keys[MAX_HOST_KEYS], pubs[MAX_KEYS];
@@ -175,14 +303,14 @@ int main(int argc, char **argv)
 	struct ssh_pty pty = { "xterm", 80, 24, 0, 0, (const uint8_t *)"", 1 };
 	struct signer s = { 0 };
 	struct sshagent_reason why;
-	struct ssh_client c;
 	size_t nhost = 0, nkeys = 0;
-	int fd, rc, ch;
+	int fd, rc = 255, ch, through_frames = 0;
 
 	memset(pubs, 0, sizeof(pubs));
 	cfg.kind = SSH_SESSION_EXEC;
-	while ((ch = getopt(argc, argv, "nr:tse:")) != -1) {
+	while ((ch = getopt(argc, argv, "fnr:tse:")) != -1) {
 		switch (ch) {
+		case 'f': through_frames = 1; break;
 		case 'n': cfg.omit_strict_kex = 1; break;
 		case 'r': cfg.rekey_bytes = strtoull(optarg, NULL, 10); break;
 		case 't': cfg.pty = &pty; break;
@@ -222,24 +350,12 @@ int main(int argc, char **argv)
 	cfg.output = output;
 	cfg.progress = progress;
 	cfg.env = env;
-	if ((fd = connect_port(atoi(argv[optind]))) < 0 || ssh_client_start(&c, &cfg) != ERR_OK)
+	if ((fd = connect_port(atoi(argv[optind]))) < 0)
 		return 255;
-	if (pump(fd, &c) != 0) {
-		fprintf(stderr, "ssh-exec: %s\n", c.state == SSH_FAILED ? c.why.text :
-		        "the connection ended early");
+	if ((through_frames ? framed(fd, &cfg, &rc) : direct(fd, &cfg, &s, &rc)) != 0)
 		rc = 255;
-	} else {
-		rc = c.exit_status >= 0 ? c.exit_status : 255;
-		fprintf(stderr, "ssh-exec: kex %s, host key %s, cipher %s, strict %d, %u exchange(s), "
-		        "signed with key %zu\n", ssh_kex_method_name(&c.kex), c.kex.hostkey_alg,
-		        c.kex.cipher_cs->name, c.kex.strict, c.exchanges, c.key + 1);
-	}
-	for (size_t i = 0; i < nkeys; i++)
-		if (s.signed_with[i] > 0 && i != c.key)
-			fprintf(stderr, "ssh-exec: key %zu signed, yet another logged in\n", i + 1);
 	fflush(stdout);
 	close(fd);
-	ssh_client_free(&c);
 	sshagent_client_close(s.agent);
 	for (size_t i = 0; i < nhost; i++)
 		sshpub_free(&host_keys[i]);

@@ -1,5 +1,6 @@
 /* Unit tests for src/ssh: the AEAD ciphers, packet framing, KEXINIT and name-lists. */
 #include "check.h"
+#include "guard-relay.h"
 #include "guard-wire.h"
 #include "ssh-kex.h"
 #include "ssh-packet.h"
@@ -291,8 +292,72 @@ static void guard_frames(void)
 	CHECK(guard_frame_get(&b, &type, &payload) == ERR_INCOMPLETE, "a partial frame");
 }
 
+/* The first frame the relay sent, and its text when it is an ABORT. */
+static enum guard_frame_type last_frame(struct guard_relay *g, char *text, size_t size)
+{
+	enum guard_frame_type type = 0, t;
+	struct wbuf payload, copy;
+	uint32_t code;
+	char *s = NULL;
+
+	text[0] = '\0';
+	wbuf_view(&copy, wbuf_ptr(&g->to_delegate), wbuf_avail(&g->to_delegate));
+	while (guard_frame_get(&copy, &t, &payload) == ERR_OK) {
+		type = t;
+		if (t == GF_ABORT && wbuf_get_u32(&payload, &code) == ERR_OK &&
+		    wbuf_get_cstring(&payload, &s) == ERR_OK) {
+			snprintf(text, size, "%s", s);
+			free(s);
+		}
+	}
+	return type;
+}
+
+static void relay_frame(struct guard_relay *g, enum guard_frame_type type, const char *data)
+{
+	struct wbuf payload;
+
+	wbuf_view(&payload, (const uint8_t *)data, strlen(data));
+	CHECK(guard_relay_frame(g, type, &payload) == ERR_OK, "frame %d", type);
+}
+
+/* Frames out of order, twice, or of the agent's kinds end the session with a reason. */
+static void guard_relay_rules(void)
+{
+	static const struct {
+		enum guard_frame_type first, second;
+		const char *want;
+	} cases[] = {
+		{ GF_STDIN, 0, "a frame before CONNECTED" },
+		{ GF_CONNECTED, GF_CONNECTED, "sent twice" },
+		{ GF_CONNECTED, GF_TO_SERVER, "may not send" },
+		{ GF_CONNECTED, GF_WINDOW, "a malformed WINDOW frame" },
+		{ GF_CONNECTED, GF_SERVER_CLOSED, "closed before the command ended" },
+		{ GF_CONNECTED, GF_STDIN_EOF, "" },     /* allowed: nothing ends */
+	};
+	struct ssh_client_config cfg = { 0 };
+	char text[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct guard_relay g;
+
+		CHECK(guard_relay_start(&g, &cfg) == ERR_OK, "start");
+		relay_frame(&g, cases[i].first, cases[i].first == GF_STDIN_EOF ? "" : "x");
+		if (cases[i].second != 0)
+			relay_frame(&g, cases[i].second, cases[i].second == GF_STDIN_EOF ? "" : "x");
+		if (cases[i].want[0] != '\0')
+			CHECK(last_frame(&g, text, sizeof(text)) == GF_ABORT && g.finished &&
+			      strstr(text, cases[i].want) != NULL, "case %zu: %s", i, text);
+		else
+			CHECK(!g.finished && last_frame(&g, text, sizeof(text)) == GF_TO_SERVER,
+			      "case %zu: the version line goes out and the session goes on", i);
+		guard_relay_free(&g);
+	}
+}
+
 int main(void)
 {
+	guard_relay_rules();
 	guard_request();
 	guard_frames();
 	round_trips();

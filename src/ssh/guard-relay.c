@@ -1,0 +1,151 @@
+/* Relay mode: delegate frames in, SSH client, delegate frames out. */
+#include <string.h>
+
+#include "guard-relay.h"
+
+#define CHUNK (GUARD_FRAME_MAX - 1)
+
+/* Frames of `type` carrying `p` in pieces a frame can hold. */
+static int frames(struct guard_relay *g, enum guard_frame_type type, const uint8_t *p,
+                  size_t n)
+{
+	do {
+		size_t part = n > CHUNK ? CHUNK : n;
+		int r;
+
+		if ((r = guard_frame_put(&g->to_delegate, type, p, part)) != ERR_OK)
+			return r;
+		p += part;
+		n -= part;
+	} while (n > 0);
+	return ERR_OK;
+}
+
+static void output(void *ctx, int stream, const uint8_t *p, size_t n)
+{
+	struct guard_relay *g = ctx;
+
+	if (frames(g, stream == 1 ? GF_STDOUT : GF_STDERR, p, n) != ERR_OK)
+		g->finished = 1;        /* out of room: the session thread sees it ended */
+}
+
+static int put_text_frame(struct guard_relay *g, enum guard_frame_type type, uint32_t code,
+                          const char *text)
+{
+	struct wbuf b;
+	int r;
+
+	wbuf_init(&b, GUARD_FRAME_MAX);
+	if ((r = wbuf_put_u32(&b, code)) == ERR_OK && (r = wbuf_put_cstring(&b, text)) == ERR_OK)
+		r = guard_frame_put(&g->to_delegate, type, wbuf_ptr(&b), wbuf_avail(&b));
+	wbuf_free(&b);
+	return r;
+}
+
+static void progress(void *ctx, const char *text)
+{
+	if (put_text_frame(ctx, GF_PROGRESS, 0, text) != ERR_OK)
+		((struct guard_relay *)ctx)->finished = 1;
+}
+
+int guard_relay_start(struct guard_relay *g, const struct ssh_client_config *cfg)
+{
+	memset(g, 0, sizeof(*g));
+	g->cfg = *cfg;
+	g->cfg.output = output;
+	g->cfg.output_ctx = g;
+	g->cfg.progress = progress;
+	g->cfg.progress_ctx = g;
+	wbuf_init(&g->to_delegate, 64 * 1024 * 1024);
+	return ERR_OK;
+}
+
+void guard_relay_free(struct guard_relay *g)
+{
+	if (g->connected)
+		ssh_client_free(&g->client);
+	wbuf_free(&g->to_delegate);
+}
+
+static int abort_with(struct guard_relay *g, uint32_t code, const char *why)
+{
+	if (!g->finished)
+		(void)!put_text_frame(g, GF_ABORT, code, why);
+	g->finished = 1;
+	return ERR_OK;
+}
+
+/* What the client wrote goes to the server; an end goes to the delegate. */
+static int after_client(struct guard_relay *g)
+{
+	struct ssh_client *c = &g->client;
+
+	if (wbuf_avail(&c->pk.out) > 0) {
+		g->to_server += wbuf_avail(&c->pk.out);
+		if (frames(g, GF_TO_SERVER, wbuf_ptr(&c->pk.out), wbuf_avail(&c->pk.out)) != ERR_OK)
+			return abort_with(g, 1, "the delegate does not read what it is sent");
+		wbuf_reset(&c->pk.out);
+	}
+	if (c->state == SSH_FAILED)
+		return abort_with(g, 2, c->why.text);
+	if (c->state == SSH_DONE && !g->finished) {
+		g->finished = 1;
+		return put_text_frame(g, GF_EXIT, c->exit_status >= 0 ? (uint32_t)c->exit_status :
+		                      255, c->exit_signal);
+	}
+	return ERR_OK;
+}
+
+static int window(struct guard_relay *g, const struct wbuf *payload)
+{
+	uint32_t size[4];
+	struct wbuf b;
+
+	wbuf_view(&b, wbuf_ptr(payload), wbuf_avail(payload));
+	for (int i = 0; i < 4; i++)
+		if (wbuf_get_u32(&b, &size[i]) != ERR_OK)
+			return abort_with(g, 3, "a malformed WINDOW frame");
+	if (wbuf_avail(&b) != 0)
+		return abort_with(g, 3, "a malformed WINDOW frame");
+	(void)!ssh_client_window_change(&g->client, size[0], size[1], size[2], size[3]);
+	return after_client(g);
+}
+
+int guard_relay_frame(struct guard_relay *g, enum guard_frame_type type,
+                      const struct wbuf *payload)
+{
+	if (g->finished)
+		return ERR_OK;
+	if (!g->connected) {
+		if (type != GF_CONNECTED)
+			return abort_with(g, 3, "a frame before CONNECTED");
+		if (ssh_client_start(&g->client, &g->cfg) != ERR_OK)
+			return abort_with(g, 2, "the SSH client could not start");
+		g->connected = 1;
+		return after_client(g);
+	}
+	switch (type) {
+	case GF_SERVER_DATA:
+		g->from_server += wbuf_avail(payload);
+		(void)!ssh_client_input(&g->client, wbuf_ptr(payload), wbuf_avail(payload));
+		return after_client(g);
+	case GF_STDIN:
+		if (ssh_client_stdin(&g->client, wbuf_ptr(payload), wbuf_avail(payload)) != ERR_OK)
+			return abort_with(g, 3, "too much input before the command takes it");
+		return after_client(g);
+	case GF_STDIN_EOF:
+		if (wbuf_avail(payload) != 0 || ssh_client_stdin_eof(&g->client) != ERR_OK)
+			return abort_with(g, 3, "a malformed STDIN_EOF frame");
+		return after_client(g);
+	case GF_WINDOW:
+		return window(g, payload);
+	case GF_SERVER_CLOSED:
+		return abort_with(g, 4, "the connection to the server closed before the command "
+		                  "ended");
+	case GF_ABORT:
+		g->finished = 1;
+		return ERR_OK;
+	default:
+		return abort_with(g, 3, "a frame the delegate may not send, or sent twice");
+	}
+}

@@ -1,0 +1,35 @@
+/*
+ * Relay mode's engine (design sections 2-4): the agent's side of a guarded session as frames
+ * in and frames out. It runs the SSH client over the server bytes a delegate relays
+ * (SERVER_DATA in, TO_SERVER out) and carries the command's input and output (STDIN in,
+ * STDOUT, STDERR and EXIT out). No socket and no thread here: the agent's session thread
+ * moves the frames. Nothing from the delegate reaches the server but through the client,
+ * which writes every packet itself: there is no filter to get wrong.
+ */
+#ifndef P11G_GUARD_RELAY_H
+#define P11G_GUARD_RELAY_H
+
+#include "guard-wire.h"
+#include "ssh-client.h"
+
+struct guard_relay {
+	struct ssh_client client;
+	struct ssh_client_config cfg;
+	struct wbuf to_delegate;        /* frames for the delegate, in order */
+	int connected;                  /* CONNECTED came */
+	int finished;                   /* EXIT or ABORT is queued: nothing more happens */
+	uint64_t from_server, to_server;        /* bytes, for the audit */
+};
+
+/* `cfg` as for ssh_client_start, but for output and progress, which become frames. */
+int guard_relay_start(struct guard_relay *g, const struct ssh_client_config *cfg) WUR_SSH;
+void guard_relay_free(struct guard_relay *g);
+/*
+ * One frame from the delegate. Frames in the wrong state, twice or malformed end the session
+ * with an ABORT that says why; so does any failure of the SSH connection. Returns ERR_OK
+ * while the session goes on or has just finished.
+ */
+int guard_relay_frame(struct guard_relay *g, enum guard_frame_type type,
+                      const struct wbuf *payload) WUR_SSH;
+
+#endif
