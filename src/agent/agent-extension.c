@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "guard-wire.h"
 #include "log.h"
 #include "pinentry.h"
 
@@ -129,6 +130,8 @@ int agent_extension(struct agent *a, struct agent_client *c,
 		return reload(a, c, why);
 	if (strcmp(name, EXT_TTY) == 0)
 		return set_terminal(c, &req->u.extension.data, why);
+	if (strcmp(name, GUARD_EXTENSION) == 0)
+		return agent_guarded_exec(a, c, req, r, why);
 	if (strcmp(name, EXT_STATUS) == 0 && no_data) {
 		wbuf_init(&body, SSHAGENT_MAX_MESSAGE - 64);
 		return answer_report(r, agent_report_status(a, &body), &body, why);

@@ -20,7 +20,7 @@
 
 static const char *const extensions[] = {
 	"refusal-reason@p11guard", "reload@p11guard", "tty@p11guard", "status@p11guard",
-	"why@p11guard", NULL
+	"why@p11guard", "guarded-exec@p11guard", NULL
 };
 
 static int give(struct sshagent_reason *pub, int r, const struct reason *why)

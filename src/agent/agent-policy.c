@@ -146,8 +146,8 @@ static void describe_hops(const struct policy *pol, const struct route *rt, char
  * Where the confirmation is asked: the token's confirm_prompt, else the top-level one, else
  * the token's PIN prompt when that asks a person (askpass or pinentry), else askpass.
  */
-static void confirm_prompt_for(struct agent *a, const struct ks_pin_spec *pin,
-                               struct confirm_prompt *how, char *program, size_t size)
+void agent_confirm_prompt(struct agent *a, const struct ks_pin_spec *pin,
+                          struct confirm_prompt *how, char *program, size_t size)
 {
 	enum confirm_via via = pin->confirm;
 	const char *from = pin->confirm_program;
@@ -188,7 +188,7 @@ static int confirm(struct agent *a, const struct ks_identity *id, const struct a
 	         "not verified", rt->dest ? " " : "", rt->dest ? rt->dest->fingerprint : "",
 	         user ? user : "not a login", hops, c->exe[0] ? c->exe : "unknown program",
 	         (long)c->pid);
-	confirm_prompt_for(a, id->src->pin, &how, program, sizeof(program));
+	agent_confirm_prompt(a, id->src->pin, &how, program, sizeof(program));
 	/* The first hop holds the forwarded socket; later hops are only its word. */
 	return confirm_ask(&how, rt->nhops > 0 ? rt->hops[0]->fingerprint : NULL, text, why);
 }

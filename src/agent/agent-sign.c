@@ -103,6 +103,27 @@ static int token_sign(const struct ks_identity *id, enum sig_alg alg,
 	return r;
 }
 
+int agent_sign_data(const struct ks_identity *id, uint32_t flags, const uint8_t *data,
+                    size_t len, const char *purpose, struct wbuf *sig, const char **alg_name,
+                    struct reason *why)
+{
+	struct sshagent_bytes bytes = { data, len };
+	uint8_t raw[RAW_SIG_MAX];
+	size_t raw_len = 0;
+	enum sig_alg alg;
+	int r;
+
+	if ((r = sshkey_sigalg(public_of(id), agent_rsa_sig(flags), &alg, alg_name)) != ERR_OK)
+		return reason_set(why, r, "no signature algorithm for key %s", id->fingerprint);
+	r = id->soft != NULL ?
+	    softkey_sign(id->soft, alg, data, len, raw, sizeof(raw), &raw_len, why) :
+	    token_sign(id, alg, &bytes, purpose, raw, &raw_len, why);
+	if (r == ERR_OK && (r = sshkey_signature(public_of(id), *alg_name, raw, raw_len, sig)) !=
+	    ERR_OK)
+		reason_set(why, r, "encoding the signature failed");
+	return r;
+}
+
 int agent_sign(struct agent *a, struct agent_client *c, const struct sshagent_request *req,
                struct sshagent_reply *reply, struct reason *why)
 {

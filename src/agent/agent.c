@@ -31,6 +31,8 @@ int agent_init(struct agent *a, const char *allowed_providers, uint32_t default_
 
 void agent_free(struct agent *a)
 {
+	if (agent_guard_stop() != 0)
+		return;         /* a session thread still uses it; the exit frees all */
 	hotplug_stop(&a->hotplug);
 	keystore_clear(&a->keys);
 	pthread_mutex_destroy(&a->lock.mutex);

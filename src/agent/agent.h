@@ -150,6 +150,21 @@ int agent_apply_constraints(struct agent *a, const struct sshagent_constraints *
 	__attribute__((warn_unused_result));
 int agent_lock(struct agent *a, struct agent_client *c, const struct sshagent_request *req,
                struct reason *why) __attribute__((warn_unused_result));
+/* A signature by `id` over `data` as an SSH signature blob (agent-sign.c): the token (with
+ * its PIN prompt and touch notice) or the software key; no policy is asked here. */
+int agent_sign_data(const struct ks_identity *id, uint32_t flags, const uint8_t *data,
+                    size_t len, const char *purpose, struct wbuf *sig, const char **alg_name,
+                    struct reason *why) __attribute__((warn_unused_result));
+/* guarded-exec@p11guard (agent-guard.c): decide, accept, and run the session. */
+int agent_guarded_exec(struct agent *a, struct agent_client *c,
+                       const struct sshagent_request *req, struct sshagent_reply *r,
+                       struct reason *why);
+/* At the agent's exit: running guarded sessions end, each with an ABORT that says so; waits
+ * up to 5 s for them. -1 when some still run (then the agent's state must not be freed). */
+int agent_guard_stop(void);
+/* Where a confirmation for keys of this source is asked (agent-policy.c). */
+void agent_confirm_prompt(struct agent *a, const struct ks_pin_spec *pin,
+                          struct confirm_prompt *how, char *program, size_t size);
 int agent_extension(struct agent *a, struct agent_client *c,
                     const struct sshagent_request *req, struct sshagent_reply *r,
                     struct reason *why) __attribute__((warn_unused_result));

@@ -116,6 +116,21 @@ static void put_hops(struct json *j, const struct audit_event *ev)
 	json_close(j, ']');
 }
 
+static void put_session(struct json *j, const struct audit_session *s)
+{
+	json_field(j, "session", s->id);
+	json_field(j, "kind", s->kind);
+	json_field(j, "command", s->command);
+	json_field(j, "mode", s->mode);
+	if (s->server_host_key != NULL)
+		json_field(j, "server_host_key", s->server_host_key);
+	if (s->outcome == NULL)
+		return;
+	json_field(j, "outcome", s->outcome);
+	json_field_num(j, "bytes_to_server", (long long)s->to_server);
+	json_field_num(j, "bytes_from_server", (long long)s->from_server);
+}
+
 void audit_record(struct audit *au, const struct audit_event *ev)
 {
 	char stamp[80];
@@ -154,6 +169,8 @@ void audit_record(struct audit *au, const struct audit_event *ev)
 	json_field(&b, "dest_name", ev->dest_name);
 	json_field(&b, "user", ev->user);
 	put_hops(&b, ev);
+	if (ev->session != NULL)
+		put_session(&b, ev->session);
 	json_close(&b, '}');
 	if (wbuf_put_u8(&b.b, '\n') != ERR_OK)
 		b.ok = 0;

@@ -23,8 +23,18 @@ struct audit {
 	int syslog;
 };
 
+/* What a guarded session adds: its id, what it ran and, at its end, how it ended. */
+struct audit_session {
+	const char *id;                 /* random, one per request: ties "exec" to "end" */
+	const char *kind, *command;     /* "exec", "subsystem" or "shell"; the approved text */
+	const char *mode;               /* "relay" */
+	const char *server_host_key;    /* verified by the agent; NULL before the key exchange */
+	const char *outcome;            /* "end" only: "exit status 3", "aborted: ..." */
+	unsigned long long to_server, from_server;      /* "end" only: bytes */
+};
+
 struct audit_event {
-	const char *event;              /* "sign", "list" */
+	const char *event;              /* "sign", "list", "exec" (guarded), "end" (of one) */
 	const char *decision;           /* "allow", "deny", "hide" */
 	const char *rule;               /* "file:line", or "default" */
 	const char *reason;
@@ -39,6 +49,7 @@ struct audit_event {
 	const char *const *hops;        /* host key fingerprints, first hop first */
 	const char *const *hop_names;
 	size_t nhops;
+	const struct audit_session *session;    /* guarded execution only */
 };
 
 void audit_init(struct audit *au);

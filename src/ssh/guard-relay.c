@@ -1,4 +1,5 @@
 /* Relay mode: delegate frames in, SSH client, delegate frames out. */
+#include <stdio.h>
 #include <string.h>
 
 #include "guard-relay.h"
@@ -21,12 +22,20 @@ static int frames(struct guard_relay *g, enum guard_frame_type type, const uint8
 	return ERR_OK;
 }
 
+/* No room even for an ABORT frame: the session ends without telling the delegate. */
+static void give_up(struct guard_relay *g, const char *why)
+{
+	if (!g->finished)
+		snprintf(g->outcome, sizeof(g->outcome), "aborted: %.280s", why);
+	g->finished = 1;
+}
+
 static void output(void *ctx, int stream, const uint8_t *p, size_t n)
 {
 	struct guard_relay *g = ctx;
 
 	if (frames(g, stream == 1 ? GF_STDOUT : GF_STDERR, p, n) != ERR_OK)
-		g->finished = 1;        /* out of room: the session thread sees it ended */
+		give_up(g, "output for the delegate over its limit");
 }
 
 static int put_text_frame(struct guard_relay *g, enum guard_frame_type type, uint32_t code,
@@ -45,7 +54,7 @@ static int put_text_frame(struct guard_relay *g, enum guard_frame_type type, uin
 static void progress(void *ctx, const char *text)
 {
 	if (put_text_frame(ctx, GF_PROGRESS, 0, text) != ERR_OK)
-		((struct guard_relay *)ctx)->finished = 1;
+		give_up(ctx, "output for the delegate over its limit");
 }
 
 int guard_relay_start(struct guard_relay *g, const struct ssh_client_config *cfg)
@@ -60,19 +69,21 @@ int guard_relay_start(struct guard_relay *g, const struct ssh_client_config *cfg
 	return ERR_OK;
 }
 
+int guard_relay_abort(struct guard_relay *g, uint32_t code, const char *why)
+{
+	if (!g->finished) {
+		(void)!put_text_frame(g, GF_ABORT, code, why);
+		snprintf(g->outcome, sizeof(g->outcome), "aborted: %.280s", why);
+	}
+	g->finished = 1;
+	return ERR_OK;
+}
+
 void guard_relay_free(struct guard_relay *g)
 {
 	if (g->connected)
 		ssh_client_free(&g->client);
 	wbuf_free(&g->to_delegate);
-}
-
-static int abort_with(struct guard_relay *g, uint32_t code, const char *why)
-{
-	if (!g->finished)
-		(void)!put_text_frame(g, GF_ABORT, code, why);
-	g->finished = 1;
-	return ERR_OK;
 }
 
 /* What the client wrote goes to the server; an end goes to the delegate. */
@@ -83,13 +94,20 @@ static int after_client(struct guard_relay *g)
 	if (wbuf_avail(&c->pk.out) > 0) {
 		g->to_server += wbuf_avail(&c->pk.out);
 		if (frames(g, GF_TO_SERVER, wbuf_ptr(&c->pk.out), wbuf_avail(&c->pk.out)) != ERR_OK)
-			return abort_with(g, 1, "the delegate does not read what it is sent");
+			return guard_relay_abort(g, 1, "the delegate does not read what it is sent");
 		wbuf_reset(&c->pk.out);
 	}
 	if (c->state == SSH_FAILED)
-		return abort_with(g, 2, c->why.text);
+		return guard_relay_abort(g, 2, c->why.text);
 	if (c->state == SSH_DONE && !g->finished) {
 		g->finished = 1;
+		if (c->exit_signal[0] != '\0')
+			snprintf(g->outcome, sizeof(g->outcome), "killed by signal %s",
+			         c->exit_signal);
+		else if (c->exit_status >= 0)
+			snprintf(g->outcome, sizeof(g->outcome), "exit status %d", c->exit_status);
+		else
+			snprintf(g->outcome, sizeof(g->outcome), "closed without an exit status");
 		return put_text_frame(g, GF_EXIT, c->exit_status >= 0 ? (uint32_t)c->exit_status :
 		                      255, c->exit_signal);
 	}
@@ -104,9 +122,9 @@ static int window(struct guard_relay *g, const struct wbuf *payload)
 	wbuf_view(&b, wbuf_ptr(payload), wbuf_avail(payload));
 	for (int i = 0; i < 4; i++)
 		if (wbuf_get_u32(&b, &size[i]) != ERR_OK)
-			return abort_with(g, 3, "a malformed WINDOW frame");
+			return guard_relay_abort(g, 3, "a malformed WINDOW frame");
 	if (wbuf_avail(&b) != 0)
-		return abort_with(g, 3, "a malformed WINDOW frame");
+		return guard_relay_abort(g, 3, "a malformed WINDOW frame");
 	(void)!ssh_client_window_change(&g->client, size[0], size[1], size[2], size[3]);
 	return after_client(g);
 }
@@ -118,9 +136,9 @@ int guard_relay_frame(struct guard_relay *g, enum guard_frame_type type,
 		return ERR_OK;
 	if (!g->connected) {
 		if (type != GF_CONNECTED)
-			return abort_with(g, 3, "a frame before CONNECTED");
+			return guard_relay_abort(g, 3, "a frame before CONNECTED");
 		if (ssh_client_start(&g->client, &g->cfg) != ERR_OK)
-			return abort_with(g, 2, "the SSH client could not start");
+			return guard_relay_abort(g, 2, "the SSH client could not start");
 		g->connected = 1;
 		return after_client(g);
 	}
@@ -131,21 +149,22 @@ int guard_relay_frame(struct guard_relay *g, enum guard_frame_type type,
 		return after_client(g);
 	case GF_STDIN:
 		if (ssh_client_stdin(&g->client, wbuf_ptr(payload), wbuf_avail(payload)) != ERR_OK)
-			return abort_with(g, 3, "too much input before the command takes it");
+			return guard_relay_abort(g, 3, "too much input before the command takes it");
 		return after_client(g);
 	case GF_STDIN_EOF:
 		if (wbuf_avail(payload) != 0 || ssh_client_stdin_eof(&g->client) != ERR_OK)
-			return abort_with(g, 3, "a malformed STDIN_EOF frame");
+			return guard_relay_abort(g, 3, "a malformed STDIN_EOF frame");
 		return after_client(g);
 	case GF_WINDOW:
 		return window(g, payload);
 	case GF_SERVER_CLOSED:
-		return abort_with(g, 4, "the connection to the server closed before the command "
+		return guard_relay_abort(g, 4, "the connection to the server closed before the command "
 		                  "ended");
 	case GF_ABORT:
+		snprintf(g->outcome, sizeof(g->outcome), "ended by the delegate");
 		g->finished = 1;
 		return ERR_OK;
 	default:
-		return abort_with(g, 3, "a frame the delegate may not send, or sent twice");
+		return guard_relay_abort(g, 3, "a frame the delegate may not send, or sent twice");
 	}
 }

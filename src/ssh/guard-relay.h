@@ -19,6 +19,7 @@ struct guard_relay {
 	int connected;                  /* CONNECTED came */
 	int finished;                   /* EXIT or ABORT is queued: nothing more happens */
 	uint64_t from_server, to_server;        /* bytes, for the audit */
+	char outcome[300];              /* once finished: how, for the audit */
 };
 
 /* `cfg` as for ssh_client_start, but for output and progress, which become frames. */
@@ -31,5 +32,7 @@ void guard_relay_free(struct guard_relay *g);
  */
 int guard_relay_frame(struct guard_relay *g, enum guard_frame_type type,
                       const struct wbuf *payload) WUR_SSH;
+/* Ends the session with an ABORT frame saying why (code 3: the delegate broke the rules). */
+int guard_relay_abort(struct guard_relay *g, uint32_t code, const char *why) WUR_SSH;
 
 #endif

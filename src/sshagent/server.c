@@ -48,26 +48,6 @@ struct server {
 	size_t busy;
 };
 
-/* Sends what it can without blocking; returns -1 when the peer is gone. */
-static int conn_flush(struct sshagent_conn *c)
-{
-	ssize_t n;
-
-	while (wbuf_avail(&c->out) > 0) {
-		n = send(c->fd, wbuf_ptr(&c->out), wbuf_avail(&c->out), MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (n <= 0)
-			return -1;
-		if (wbuf_skip(&c->out, (size_t)n) != ERR_OK)
-			return -1;
-	}
-	wbuf_reset(&c->out);
-	return 0;
-}
-
 static int conn_read(struct sshagent_conn *c);
 
 /* How long a worker sleeps waiting for a client's next request, and for how many in a row. */
@@ -151,11 +131,14 @@ static void conn_hand_over(struct sshagent_conn *c)
 	struct pollfd p = { c->fd, POLLOUT, 0 };
 
 	while (!c->failed && wbuf_avail(&c->out) > 0) {
-		if (poll(&p, 1, STALL_SECONDS * 1000) != 1 || conn_flush(c) != 0)
+		if (poll(&p, 1, STALL_SECONDS * 1000) != 1 || wbuf_send(c->fd, &c->out) != 0)
 			c->failed = 1;
 	}
-	if (c->failed)
-		return;         /* the loop closes it as any failed connection */
+	if (c->failed) {
+		/* The loop closes it as any failed connection; the extension only frees. */
+		c->detach(c->detach_arg, -1, NULL, 0);
+		return;
+	}
 	c->detached = 1;
 	c->detach(c->detach_arg, c->fd, wbuf_ptr(&c->in), wbuf_avail(&c->in));
 }
@@ -187,7 +170,7 @@ static void *worker_main(void *arg)
 
 			c->failed = serve_request(&s->cfg, c) != ERR_OK;
 			/* The loop does not touch a busy connection: the reply goes out from here. */
-			if (!c->failed && conn_flush(c) != 0)
+			if (!c->failed && wbuf_send(c->fd, &c->out) != 0)
 				c->failed = 1;
 			l.work_us = monotonic_us() - start;
 		} while (c->detach == NULL && next_request_here(s, c, &l));
@@ -360,7 +343,7 @@ static void service_connections(struct server *s, struct pollfd *pfds, size_t *m
 			c->failed = 1;
 		else if ((re & (POLLHUP | POLLERR)) && !(re & POLLIN))
 			c->failed = 1;
-		if (!c->failed && (re & POLLOUT) && conn_flush(c) != 0)
+		if (!c->failed && (re & POLLOUT) && wbuf_send(c->fd, &c->out) != 0)
 			c->failed = 1;
 		if (!c->failed && c->partial_since != 0 && now - c->partial_since > STALL_SECONDS) {
 			struct reason why;

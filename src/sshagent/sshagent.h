@@ -162,7 +162,9 @@ SSHAGENT_EXPORT const char *sshagent_conn_last_refusal(const struct sshagent_con
  * From an extension operation: after its reply is sent, the connection leaves the library
  * (no more framing, no worker) and `run` gets its fd and any bytes the client sent after
  * the request, on a worker thread; `run` owns the fd and must return soon (start a thread
- * for long work). For protocol switches such as a guarded SSH session.
+ * for long work). For protocol switches such as a guarded SSH session. `run` is called
+ * exactly once: with fd -1 when the connection failed before the reply was out, so that
+ * `arg` can be freed.
  */
 typedef void (*sshagent_detach_fn)(void *arg, int fd, const uint8_t *pending, size_t len);
 SSHAGENT_EXPORT int sshagent_conn_detach(struct sshagent_conn *c, sshagent_detach_fn run,

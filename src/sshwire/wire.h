@@ -32,6 +32,8 @@ const uint8_t *wbuf_ptr(const struct wbuf *b);
 int wbuf_skip(struct wbuf *b, size_t n) WUR;
 /* Moves unread bytes to the front so the allocation does not creep. */
 void wbuf_compact(struct wbuf *b);
+/* Sends what a socket takes now without blocking, keeping the rest; -1 when the peer is gone. */
+int wbuf_send(int fd, struct wbuf *b) WUR;
 
 int wbuf_get_u8(struct wbuf *b, uint8_t *v) WUR;
 int wbuf_get_u32(struct wbuf *b, uint32_t *v) WUR;

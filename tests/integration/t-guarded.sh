@@ -1,0 +1,137 @@
+# Guarded execution in relay mode, end to end: the user's stock ssh -A to an intermediary
+# sshd (I), where p11guard-ssh asks the forwarded p11guard-agent to run one command on the
+# target sshd (T). The agent checks the guarded rule against the hop the forwarded
+# connection is bound to, verifies T's host key itself, logs in with the token key and runs
+# the command; p11guard-ssh only moves bytes.
+. "$(dirname "$0")/lib.sh"
+
+DELEGATE=$top_builddir/p11guard-ssh
+
+# exit_of PROGRAM ARGS...: the exit status, stdout and stderr kept in $T.
+exit_of() { rc=0; "$@" > "$T/stdout" 2> "$T/stderr" || rc=$?; echo "$rc"; }
+[ "$(exit_of "$DELEGATE" -h)" = 0 ] && grep -q "^usage: p11guard-ssh" "$T/stdout" || fail "-h"
+for bad in 0 65536 22x "" -1; do
+	[ "$(exit_of "$DELEGATE" -p "$bad" host cmd)" = 255 ] &&
+		grep -q "bad port \"$bad\" (1 to 65535)" "$T/stderr" || fail "-p '$bad' taken"
+done
+[ "$(exit_of "$DELEGATE" host)" = 255 ] && grep -q "a host and a command are needed" "$T/stderr" ||
+	fail "no command: $(cat "$T/stderr")"
+[ "$(exit_of env -u SSH_AUTH_SOCK "$DELEGATE" host cmd)" = 255 ] && [ ! -s "$T/stdout" ] &&
+	grep -q "SSH_AUTH_SOCK" "$T/stderr" || fail "no agent: $(cat "$T/stderr")"
+ok "p11guard-ssh's own errors: exit 255 with what is wrong on stderr, nothing on stdout"
+make_token t1 ed25519
+make_askpass "$PIN"
+chmod 755 "$T"
+start_sshd I
+start_sshd T
+{ known_hosts_line I i.test; echo "[127.0.0.1]:$T_PORT $(cut -d' ' -f1,2 "$T/sshd-T/hostkey.pub")"; } \
+	> "$T/policy_known_hosts"
+write_config "$T/config.yaml" t1
+cat >> "$T/config.yaml" <<CFG
+audit:
+  file: "$T/audit.log"
+policy:
+  known_hosts: [ "$T/policy_known_hosts" ]
+  default: deny
+  rules:
+    - action: allow                     # logging in to the intermediary, from here
+      to: i.test
+  guarded:
+    - action: allow                     # and, from there, these commands on T only
+      to: "[127.0.0.1]:$T_PORT"
+      users: root
+      via: i.test
+      exec: [ "echo guarded; echo err >&2; exit 3", cat, "head -c 1000000 /dev/zero",
+              "echo started; exec sleep 20" ]
+CFG
+start_agent --config "$T/config.yaml"
+pubkeys_from_tokens "$T/config.yaml"
+cat "$T/pub/ed25519.pub" >> "$T/I.keys"
+cat "$T/pub/ed25519.pub" >> "$T/T.keys"
+"$CLI" policy check "$T/config.yaml" > "$T/check.out" || fail "policy check: $(cat "$T/check.out")"
+
+# from_i COMMAND: COMMAND runs on the intermediary, with the user's agent forwarded there.
+from_i() { ssh_run "$I_PORT" "$T/pub/ed25519.pub" -A root@127.0.0.1 "$1"; }
+t_connections() { grep -c "^Connection from" "$T/sshd-T.log" || true; }
+
+rc=0
+from_i "$DELEGATE -p $T_PORT root@127.0.0.1 'echo guarded; echo err >&2; exit 3'" \
+	> "$T/out" 2> "$T/err" || rc=$?
+[ "$rc" = 3 ] || fail "the guarded command's exit status is $rc: $(cat "$T/err")"
+[ "$(cat "$T/out")" = guarded ] && grep -qx err "$T/err" || fail "output: $(cat "$T/out") / $(cat "$T/err")"
+grep -q "Accepted publickey for root" "$T/sshd-T.log" || fail "T saw no login"
+grep -q "guarded session [0-9a-f]\{16\} accepted: allowed by rule $T/config.yaml:" "$T/agent.log" ||
+	fail "the agent did not log the acceptance"
+ok "from the intermediary, p11guard-ssh runs the allowed command on T: output, stderr, exit 3"
+
+# The audit: the decision and the end, tied by the session id, with hops, server key, key used.
+id=$(sed -n 's/.*"event":"exec","decision":"allow".*"session":"\([0-9a-f]*\)".*/\1/p' "$T/audit.log" | head -1)
+[ -n "$id" ] || fail "no exec event in the audit: $(cat "$T/audit.log")"
+# The end is written after the delegate has the exit status: it may come a moment later.
+wait_for 10 grep -q "\"event\":\"end\".*\"session\":\"$id\"" "$T/audit.log" ||
+	fail "no end event for $id"
+end=$(grep "\"event\":\"end\".*\"session\":\"$id\"" "$T/audit.log")
+t_fp=$(ssh-keygen -lf "$T/sshd-T/hostkey.pub" | cut -d' ' -f2)
+k_fp=$(ssh-keygen -lf "$T/pub/ed25519.pub" | cut -d' ' -f2)
+i_fp=$(ssh-keygen -lf "$T/sshd-I/hostkey.pub" | cut -d' ' -f2)
+for want in "\"outcome\":\"exit status 3\"" "\"server_host_key\":\"$t_fp\"" "\"key\":\"$k_fp\"" \
+	"\"host_key\":\"$i_fp\"" '"user":"root"' '"mode":"relay"' '"kind":"exec"' \
+	'"command":"echo guarded; echo err >&2; exit 3"' '"bytes_from_server":[1-9]'; do
+	echo "$end" | grep -q "$want" || fail "the end event lacks $want: $end"
+done
+"$CLI" audit --file "$T/audit.log" > "$T/table" || fail "p11guard audit: $(cat "$T/table")"
+grep -q "allow .*end .*exit status 3; [0-9]* bytes from the server" "$T/table" ||
+	fail "p11guard audit does not show the end: $(cat "$T/table")"
+ok "the audit records the session: id, hops, server key, key, command, outcome, bytes"
+
+out=$(echo "hello through the agent" | from_i "$DELEGATE -p $T_PORT root@127.0.0.1 cat") ||
+	fail "stdin: $out"
+[ "$out" = "hello through the agent" ] || fail "stdin passed: $out"
+from_i "$DELEGATE -p $T_PORT root@127.0.0.1 'head -c 1000000 /dev/zero'" > "$T/big" ||
+	fail "1 MB of output"
+[ "$(wc -c < "$T/big")" = 1000000 ] || fail "1 MB: $(wc -c < "$T/big") bytes"
+# Regression: the agent wrote to its delegate on the library's non-blocking socket, so a
+# delegate slow to read (here its output waits 2 s behind a pipe) ended the session early.
+from_i "$DELEGATE -p $T_PORT root@127.0.0.1 'head -c 1000000 /dev/zero' | (sleep 2; cat)" \
+	> "$T/big" || fail "1 MB to a slow reader"
+[ "$(wc -c < "$T/big")" = 1000000 ] || fail "1 MB to a slow reader: $(wc -c < "$T/big") bytes"
+ok "stdin passed through, 1 MB of output, also to a reader that stalls"
+
+before=$(t_connections)
+rc=0
+from_i "$DELEGATE -p $T_PORT root@127.0.0.1 'id; echo owned'" > "$T/out" 2> "$T/err" || rc=$?
+[ "$rc" = 255 ] || fail "an unapproved command: exit $rc"
+grep -q "p11guard-ssh: the agent refused: .*no guarded rule allows the command \"id; echo owned\"" "$T/err" ||
+	fail "no reason on stderr: $(cat "$T/err")"
+! grep -q owned "$T/out" || fail "the unapproved command ran"
+rc=0
+from_i "$DELEGATE -p $T_PORT nobody@127.0.0.1 cat" < /dev/null > /dev/null 2> "$T/err" || rc=$?
+[ "$rc" = 255 ] && grep -q "the agent refused" "$T/err" || fail "another user: $(cat "$T/err")"
+[ "$(t_connections)" = "$before" ] || fail "T saw a connection for a refused request"
+grep -q '"event":"exec","decision":"deny".*no guarded rule allows the command.*"command":"id; echo owned"' \
+	"$T/audit.log" || fail "the refusal is not in the audit"
+ok "another command or user is refused with its reason on stderr; T sees no connection"
+
+rc=0
+"$DELEGATE" -p "$T_PORT" root@127.0.0.1 cat < /dev/null > /dev/null 2> "$T/err" || rc=$?
+[ "$rc" = 255 ] && grep -q "the agent refused: .*from this machine" "$T/err" ||
+	fail "not through i.test: $(cat "$T/err")"
+rc=0
+from_i "ssh -p $T_PORT -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null root@127.0.0.1 true" \
+	> /dev/null 2>&1 || rc=$?
+[ "$rc" != 0 ] || fail "plain ssh from the intermediary to T logged in with the forwarded agent"
+ok "the same command not through i.test is refused; plain ssh from there stays refused"
+
+# Last, as the agent goes: a running session ends when the agent exits, and says so.
+from_i "$DELEGATE -p $T_PORT root@127.0.0.1 'echo started; exec sleep 20'" \
+	> "$T/out" 2> "$T/err" &
+session=$!
+wait_for 20 grep -q started "$T/out" || fail "the long command did not start: $(cat "$T/err")"
+kill -TERM "$AGENT_PID"
+rc=0
+wait "$session" || rc=$?
+[ "$rc" = 255 ] || fail "the session's delegate exited $rc after the agent's exit"
+grep -q "p11guard-ssh: the agent is exiting" "$T/err" || fail "no message: $(cat "$T/err")"
+wait_for 10 grep -q '"event":"end".*"reason":"aborted: the agent is exiting' "$T/audit.log" ||
+	fail "the audit lacks the session's end: $(tail -1 "$T/audit.log")"
+ok "a running session ends with a message when the agent exits, and is audited"
