@@ -4,6 +4,7 @@
 # connection is bound to, verifies T's host key itself, logs in with the token key and runs
 # the command; p11guard-ssh only moves bytes.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/guarded-lib.sh"
 
 DELEGATE=$top_builddir/p11guard-ssh
 
@@ -19,41 +20,9 @@ done
 [ "$(exit_of env -u SSH_AUTH_SOCK "$DELEGATE" host cmd)" = 255 ] && [ ! -s "$T/stdout" ] &&
 	grep -q "SSH_AUTH_SOCK" "$T/stderr" || fail "no agent: $(cat "$T/stderr")"
 ok "p11guard-ssh's own errors: exit 255 with what is wrong on stderr, nothing on stdout"
-make_token t1 ed25519
-make_askpass "$PIN"
-chmod 755 "$T"
-start_sshd I
-start_sshd T
-{ known_hosts_line I i.test; echo "[127.0.0.1]:$T_PORT $(cut -d' ' -f1,2 "$T/sshd-T/hostkey.pub")"; } \
-	> "$T/policy_known_hosts"
-write_config "$T/config.yaml" t1
-cat >> "$T/config.yaml" <<CFG
-audit:
-  file: "$T/audit.log"
-policy:
-  known_hosts: [ "$T/policy_known_hosts" ]
-  default: deny
-  rules:
-    - action: allow                     # logging in to the intermediary, from here
-      to: i.test
-  guarded:
-    - action: allow                     # and, from there, these commands on T only
-      to: "[127.0.0.1]:$T_PORT"
-      users: root
-      via: i.test
-      exec: [ "echo guarded; echo err >&2; exit 3", cat, "head -c 1000000 /dev/zero",
-              "echo started; exec sleep 20" ]
-CFG
-start_agent --config "$T/config.yaml"
-pubkeys_from_tokens "$T/config.yaml"
-cat "$T/pub/ed25519.pub" >> "$T/I.keys"
-cat "$T/pub/ed25519.pub" >> "$T/T.keys"
-"$CLI" policy check "$T/config.yaml" > "$T/check.out" || fail "policy check: $(cat "$T/check.out")"
 
-# from_i COMMAND: COMMAND runs on the intermediary, with the user's agent forwarded there.
-from_i() { ssh_run "$I_PORT" "$T/pub/ed25519.pub" -A root@127.0.0.1 "$1"; }
-t_connections() { grep -c "^Connection from" "$T/sshd-T.log" || true; }
-
+guarded_setup '[ "echo guarded; echo err >&2; exit 3", cat, "head -c 1000000 /dev/zero",
+                 "echo started; exec sleep 20", "cat; sleep 2" ]'
 rc=0
 from_i "$DELEGATE -p $T_PORT root@127.0.0.1 'echo guarded; echo err >&2; exit 3'" \
 	> "$T/out" 2> "$T/err" || rc=$?
@@ -95,7 +64,14 @@ from_i "$DELEGATE -p $T_PORT root@127.0.0.1 'head -c 1000000 /dev/zero'" > "$T/b
 from_i "$DELEGATE -p $T_PORT root@127.0.0.1 'head -c 1000000 /dev/zero' | (sleep 2; cat)" \
 	> "$T/big" || fail "1 MB to a slow reader"
 [ "$(wc -c < "$T/big")" = 1000000 ] || fail "1 MB to a slow reader: $(wc -c < "$T/big") bytes"
-ok "stdin passed through, 1 MB of output, also to a reader that stalls"
+# Regression: once its input ended, p11guard-ssh's poll saw the closed pipe's POLLHUP at
+# every turn and spun, a CPU busy for as long as the command ran. Here the command runs
+# 2 s after the end of the input; the delegate's CPU time stays far below that.
+cpu=$(from_i "TIMEFORMAT='%U %S'; { time (echo x | $DELEGATE -p $T_PORT root@127.0.0.1 'cat; sleep 2' > /dev/null); } 2>&1") ||
+	fail "a command that outlives its input: $cpu"
+awk -v t="$cpu" 'BEGIN { split(t, f, " "); exit !(f[1] + f[2] < 0.5) }' ||
+	fail "p11guard-ssh spun after its input ended: $cpu s of CPU (user, system) in 2 s"
+ok "stdin passed through, 1 MB of output, also to a reader that stalls; no spinning on EOF"
 
 before=$(t_connections)
 rc=0

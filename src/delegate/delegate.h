@@ -1,0 +1,36 @@
+/*
+ * The delegate's side of a guarded session (design section 8): ask the agent, connect to
+ * the server only once it accepted, then move bytes until it says the session ended.
+ * p11guard-ssh is this and a command line. The tests' malicious delegate is this and a
+ * tamper hook; p11guard-ssh never sets one.
+ */
+#ifndef P11G_DELEGATE_H
+#define P11G_DELEGATE_H
+
+#include "guard-wire.h"
+
+#define DELEGATE_FAILED 255     /* its own errors and refusals, as ssh */
+
+struct delegate_tamper {
+	/* The n-th TO_SERVER payload (from 0) before it goes to the server: may change it. */
+	void (*to_server)(void *ctx, unsigned n, struct wbuf *bytes);
+	/* The n-th read from the server before it goes to the agent: may change it. */
+	void (*from_server)(void *ctx, unsigned n, struct wbuf *bytes);
+	/* Frames to send right before and right after CONNECTED. */
+	void (*before_connected)(void *ctx, struct wbuf *to_agent);
+	void (*after_connected)(void *ctx, struct wbuf *to_agent);
+	int idle_ms;            /* nonzero: give up after this long with nothing to move */
+	unsigned server_port;   /* nonzero: connect here, not to the requested port */
+	void *ctx;
+};
+
+struct delegate_options {
+	int verbose;                            /* the agent's progress on stderr */
+	const struct delegate_tamper *tamper;   /* NULL but in tests */
+};
+
+/* Asks, connects, relays: the command's exit status, or DELEGATE_FAILED. */
+int delegate_run(const struct guard_request_wire *g, const char *sock,
+                 const struct delegate_options *o);
+
+#endif

@@ -1,0 +1,202 @@
+/*
+ * A malicious delegate for the tests (design section 9): p11guard-ssh's own relay
+ * (src/delegate) with a tamper hook that attacks the session before any handoff. Each
+ * attack must end in an abort, and the target's sshd must never start an unapproved command,
+ * nor the approved one from bytes that were tampered with.
+ *
+ *   evil-delegate ATTACK [N] -p PORT USER@HOST COMMAND
+ *
+ *   flip-to N        flips a byte of the N-th TO_SERVER payload (from 0)
+ *   drop-from N      forwards TO_SERVER payloads 0..N-1 only, then nothing
+ *   inject-to N      puts a cleartext SSH_MSG_IGNORE packet before the N-th TO_SERVER payload
+ *   flip-from N      flips a byte of the N-th read from the server
+ *   other-port N     connects to port N instead of the requested one
+ *   record FILE      a clean session whose bytes to the server are written to FILE
+ *   replay FILE      no agent: sends FILE's bytes to a new connection to PORT, as they were
+ *   connected-twice, stdin-first, agent-frame, bad-length, server-closed-early
+ *                    frames out of order, twice, of the agent's kind, or malformed
+ *
+ * Stalled sessions end after 3 s with nothing moving. Exit status as p11guard-ssh's.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "delegate.h"
+
+#define IDLE_MS 3000
+
+struct attack {
+	const char *name;
+	unsigned n;
+	FILE *record;
+};
+
+static void flip(struct wbuf *b)
+{
+	if (wbuf_avail(b) > 0)
+		((uint8_t *)wbuf_ptr(b))[wbuf_avail(b) / 2] ^= 0x40;
+}
+
+/* A cleartext SSH packet: length, padding length, SSH_MSG_IGNORE "x", 4+ padding bytes. */
+static void put_ignore_packet(struct wbuf *out)
+{
+	static const uint8_t payload[] = { 2, 0, 0, 0, 1, 'x' };
+	size_t pad = 8 - (5 + sizeof(payload)) % 8;
+
+	if (pad < 4)
+		pad += 8;
+	if (wbuf_put_u32(out, (uint32_t)(1 + sizeof(payload) + pad)) != ERR_OK ||
+	    wbuf_put_u8(out, (uint8_t)pad) != ERR_OK ||
+	    wbuf_put_bytes(out, payload, sizeof(payload)) != ERR_OK)
+		abort();
+	for (size_t i = 0; i < pad; i++)
+		if (wbuf_put_u8(out, 0) != ERR_OK)
+			abort();
+}
+
+static void to_server(void *ctx, unsigned n, struct wbuf *bytes)
+{
+	struct attack *a = ctx;
+
+	if (a->record != NULL && fwrite(wbuf_ptr(bytes), 1, wbuf_avail(bytes), a->record) !=
+	    wbuf_avail(bytes))
+		abort();
+	if (strcmp(a->name, "flip-to") == 0 && n == a->n)
+		flip(bytes);
+	if (strcmp(a->name, "drop-from") == 0 && n >= a->n)
+		wbuf_reset(bytes);
+	if (strcmp(a->name, "inject-to") == 0 && n == a->n) {
+		struct wbuf both;
+
+		wbuf_init(&both, 2 * GUARD_FRAME_MAX);
+		put_ignore_packet(&both);
+		if (wbuf_put_bytes(&both, wbuf_ptr(bytes), wbuf_avail(bytes)) != ERR_OK)
+			abort();
+		wbuf_reset(bytes);
+		if (wbuf_put_bytes(bytes, wbuf_ptr(&both), wbuf_avail(&both)) != ERR_OK)
+			abort();
+		wbuf_free(&both);
+	}
+}
+
+static void from_server(void *ctx, unsigned n, struct wbuf *bytes)
+{
+	struct attack *a = ctx;
+
+	if (strcmp(a->name, "flip-from") == 0 && n == a->n)
+		flip(bytes);
+}
+
+static void frame(struct wbuf *out, enum guard_frame_type type, const char *payload)
+{
+	if (guard_frame_put(out, type, (const uint8_t *)payload, strlen(payload)) != ERR_OK)
+		abort();
+}
+
+static void before_connected(void *ctx, struct wbuf *out)
+{
+	struct attack *a = ctx;
+
+	if (strcmp(a->name, "stdin-first") == 0)
+		frame(out, GF_STDIN, "id > /tmp/never\n");
+}
+
+static void after_connected(void *ctx, struct wbuf *out)
+{
+	struct attack *a = ctx;
+
+	if (strcmp(a->name, "connected-twice") == 0)
+		frame(out, GF_CONNECTED, "127.0.0.1");
+	if (strcmp(a->name, "agent-frame") == 0)
+		frame(out, GF_TO_SERVER, "SSH-2.0-injected\r\n");
+	if (strcmp(a->name, "server-closed-early") == 0)
+		frame(out, GF_SERVER_CLOSED, "");
+	if (strcmp(a->name, "bad-length") == 0) {
+		/* A length past the 64 KiB cap: the agent must not wait for it. */
+		static const uint8_t huge[] = { 0x00, 0x10, 0x00, 0x01, GF_SERVER_DATA };
+
+		if (wbuf_put_bytes(out, huge, sizeof(huge)) != ERR_OK)
+			abort();
+	}
+}
+
+/* Sends the recorded bytes to a fresh connection; prints what the server answered. */
+static int replay(const char *file, unsigned port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	uint8_t buf[65536];
+	FILE *f = fopen(file, "rb");
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	size_t n, got = 0;
+	struct pollfd p;
+
+	if (f == NULL || fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+		perror("evil-delegate: replay");
+		return 255;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		if (send(fd, buf, n, MSG_NOSIGNAL) != (ssize_t)n)
+			break;
+	fclose(f);
+	p = (struct pollfd){ fd, POLLIN, 0 };
+	while (poll(&p, 1, IDLE_MS) == 1) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	fprintf(stderr, "evil-delegate: the server answered %zu bytes to the replay\n", got);
+	return 255;
+}
+
+int main(int argc, char **argv)
+{
+	struct attack a = { NULL, 0, NULL };
+	struct delegate_tamper t = { .to_server = to_server, .from_server = from_server,
+	                             .before_connected = before_connected,
+	                             .after_connected = after_connected, .idle_ms = IDLE_MS,
+	                             .ctx = &a };
+	struct delegate_options o = { 1, &t };
+	struct guard_request_wire g = { .version = GUARD_VERSION, .kind = SSH_SESSION_EXEC,
+	                                .relay_only = 1 };
+	const char *arg = NULL;
+	char *at;
+	int i = 2, status;
+
+	if (argc < 2)
+		return 2;
+	a.name = argv[1];
+	if (argc > 2 && argv[2][0] != '-') {
+		arg = argv[2];
+		a.n = (unsigned)strtoul(arg, NULL, 10);
+		i = 3;
+	}
+	if (argc != i + 4 || strcmp(argv[i], "-p") != 0 || (at = strchr(argv[i + 2], '@')) == NULL) {
+		fprintf(stderr, "usage: evil-delegate ATTACK [N] -p PORT USER@HOST COMMAND\n");
+		return 2;
+	}
+	g.port = (uint32_t)strtoul(argv[i + 1], NULL, 10);
+	*at = '\0';
+	g.user = argv[i + 2];
+	g.host = at + 1;
+	g.command = argv[i + 3];
+	if (strcmp(a.name, "replay") == 0)
+		return replay(arg, g.port);
+	if (strcmp(a.name, "other-port") == 0)
+		t.server_port = a.n;
+	if (strcmp(a.name, "record") == 0 && (a.record = fopen(arg, "wb")) == NULL)
+		return 2;
+	status = delegate_run(&g, getenv("SSH_AUTH_SOCK"), &o);
+	if (a.record != NULL)
+		fclose(a.record);
+	return status;
+}
