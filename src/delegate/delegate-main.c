@@ -39,6 +39,28 @@ static uint32_t port_number(const char *s)
 	return errno == 0 && *end == '\0' && v >= 1 && v <= 65535 ? (uint32_t)v : 0;
 }
 
+/*
+ * LANG and LC_*, as Debian's ssh_config sends them (SendEnv LANG LC_*). The agent passes on
+ * those the guarded rule lists (env:), and the server those it accepts; the copies stay
+ * with the request until the end.
+ */
+static void locale_env(struct guard_request_wire *g)
+{
+	extern char **environ;
+
+	for (char **e = environ; *e != NULL && g->nenv < SSH_MAX_ENV; e++) {
+		char *eq = strchr(*e, '='), *name;
+
+		if (eq == NULL || (strncmp(*e, "LANG=", 5) != 0 && strncmp(*e, "LC_", 3) != 0) ||
+		    (name = strndup(*e, (size_t)(eq - *e))) == NULL)
+			continue;
+		if (guard_env_ok(name, eq + 1))
+			g->env[g->nenv++] = (struct ssh_env){ name, eq + 1 };
+		else
+			free(name);
+	}
+}
+
 /* The command's words joined as ssh joins them. */
 static char *join(char **argv, int argc)
 {
@@ -103,7 +125,10 @@ int main(int argc, char **argv)
 	g.host = target;
 	g.user = (char *)user;
 	g.command = command;
+	locale_env(&g);
 	status = delegate_run(&g, sock, &opts);
+	for (size_t i = 0; i < g.nenv; i++)
+		free((char *)g.env[i].name);
 	free(command);
 	return status;
 }

@@ -132,8 +132,9 @@ static int tampered(const struct delegate_tamper *t,
 }
 
 /* A frame from the agent; returns 1 with *status set when the session ended. */
-static int on_frame(const struct delegate_options *o, unsigned *sent, struct wbuf *to_server,
-                    enum guard_frame_type type, struct wbuf *payload, int *status)
+static int on_frame(const struct delegate_options *o, unsigned *sent, uint32_t *credit,
+                    struct wbuf *to_server, enum guard_frame_type type, struct wbuf *payload,
+                    int *status)
 {
 	uint32_t code;
 	char *text = NULL;
@@ -144,6 +145,12 @@ static int on_frame(const struct delegate_options *o, unsigned *sent, struct wbu
 			return tampered(o->tamper, o->tamper->to_server, (*sent)++, payload, to_server);
 		return wbuf_put_bytes(to_server, wbuf_ptr(payload), wbuf_avail(payload)) == ERR_OK ?
 		       0 : -1;
+	case GF_STDIN_CREDIT:
+		if (wbuf_get_u32(payload, &code) != ERR_OK || wbuf_avail(payload) != 0 ||
+		    code > GUARD_STDIN_WINDOW - *credit)
+			return -1;
+		*credit += code;
+		return 0;
 	case GF_STDOUT:
 	case GF_STDERR:
 		return write_all(type == GF_STDOUT ? STDOUT_FILENO : STDERR_FILENO,
@@ -201,6 +208,7 @@ static int relay(const struct delegate_options *o, int agent, int server)
 {
 	const struct delegate_tamper *t = o->tamper;
 	unsigned sent = 0, received = 0;
+	uint32_t credit = GUARD_STDIN_WINDOW;   /* STDIN the agent has room for */
 	uint8_t buf[32768];
 	struct wbuf in, to_agent, to_server, payload;
 	enum guard_frame_type type;
@@ -216,7 +224,7 @@ static int relay(const struct delegate_options *o, int agent, int server)
 			         (wbuf_avail(&to_agent) > 0 ? POLLOUT : 0), 0 },
 			{ server, (server_open && !agent_busy ? POLLIN : 0) |
 			          (wbuf_avail(&to_server) > 0 ? POLLOUT : 0), 0 },
-			{ STDIN_FILENO, stdin_open && !agent_busy ? POLLIN : 0, 0 },
+			{ STDIN_FILENO, stdin_open && !agent_busy && credit > 0 ? POLLIN : 0, 0 },
 		};
 		ssize_t n;
 
@@ -240,7 +248,7 @@ static int relay(const struct delegate_options *o, int agent, int server)
 			if (wbuf_put_bytes(&in, buf, (size_t)n) != ERR_OK)
 				break;
 			while (r == 0 && guard_frame_get(&in, &type, &payload) == ERR_OK)
-				r = on_frame(o, &sent, &to_server, type, &payload, &status);
+				r = on_frame(o, &sent, &credit, &to_server, type, &payload, &status);
 			wbuf_compact(&in);
 		}
 		if (r == 0 && server_open && (pfd[1].revents & POLLIN)) {
@@ -255,8 +263,10 @@ static int relay(const struct delegate_options *o, int agent, int server)
 			}
 		}
 		if (r == 0 && stdin_open && (pfd[2].revents & (POLLIN | POLLHUP))) {
-			n = read(STDIN_FILENO, buf, sizeof(buf));
+			n = read(STDIN_FILENO, buf, credit < sizeof(buf) ? credit : sizeof(buf));
 			stdin_open = n > 0;
+			if (n > 0)
+				credit -= (uint32_t)n;
 			if (queue_frame(&to_agent, n > 0 ? GF_STDIN : GF_STDIN_EOF, buf,
 			                n > 0 ? (size_t)n : 0) != 0)
 				break;

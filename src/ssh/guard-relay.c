@@ -97,6 +97,20 @@ static int after_client(struct guard_relay *g)
 			return guard_relay_abort(g, 1, "the delegate does not read what it is sent");
 		wbuf_reset(&c->pk.out);
 	}
+	if (c->stdin_sent > g->stdin_credited) {
+		struct wbuf credit;
+		int r;
+
+		/* At most GUARD_STDIN_WINDOW was outstanding: the difference fits a uint32. */
+		wbuf_init(&credit, 4);
+		r = wbuf_put_u32(&credit, (uint32_t)(c->stdin_sent - g->stdin_credited));
+		if (r == ERR_OK)
+			r = guard_frame_put(&g->to_delegate, GF_STDIN_CREDIT, wbuf_ptr(&credit), 4);
+		wbuf_free(&credit);
+		if (r != ERR_OK)
+			return guard_relay_abort(g, 1, "the delegate does not read what it is sent");
+		g->stdin_credited = c->stdin_sent;
+	}
 	if (c->state == SSH_FAILED)
 		return guard_relay_abort(g, 2, c->why.text);
 	if (c->state == SSH_DONE && !g->finished) {
@@ -148,8 +162,10 @@ int guard_relay_frame(struct guard_relay *g, enum guard_frame_type type,
 		(void)!ssh_client_input(&g->client, wbuf_ptr(payload), wbuf_avail(payload));
 		return after_client(g);
 	case GF_STDIN:
-		if (ssh_client_stdin(&g->client, wbuf_ptr(payload), wbuf_avail(payload)) != ERR_OK)
-			return guard_relay_abort(g, 3, "too much input before the command takes it");
+		g->stdin_received += wbuf_avail(payload);
+		if (g->stdin_received - g->stdin_credited > GUARD_STDIN_WINDOW ||
+		    ssh_client_stdin(&g->client, wbuf_ptr(payload), wbuf_avail(payload)) != ERR_OK)
+			return guard_relay_abort(g, 3, "more input than the agent gave room for");
 		return after_client(g);
 	case GF_STDIN_EOF:
 		if (wbuf_avail(payload) != 0 || ssh_client_stdin_eof(&g->client) != ERR_OK)

@@ -19,6 +19,7 @@ struct guard_relay {
 	int connected;                  /* CONNECTED came */
 	int finished;                   /* EXIT or ABORT is queued: nothing more happens */
 	uint64_t from_server, to_server;        /* bytes, for the audit */
+	uint64_t stdin_received, stdin_credited;        /* STDIN bytes: taken, given back */
 	char outcome[300];              /* once finished: how, for the audit */
 };
 

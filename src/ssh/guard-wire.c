@@ -79,6 +79,15 @@ static int get_pty(struct wbuf *b, struct ssh_pty *t)
 	return ERR_OK;
 }
 
+int guard_env_ok(const char *name, const char *value)
+{
+	size_t len = strlen(name);
+
+	return len >= 1 && len <= MAX_ENV_NAME && !isdigit((unsigned char)name[0]) &&
+	       strspn(name, ALNUM "_") == len && strlen(value) <= MAX_ENV_VALUE &&
+	       strpbrk(value, "\r\n") == NULL;
+}
+
 static int get_env(struct wbuf *b, struct guard_request_wire *r, struct reason *why)
 {
 	uint32_t n;
@@ -88,8 +97,9 @@ static int get_env(struct wbuf *b, struct guard_request_wire *r, struct reason *
 	for (uint32_t i = 0; i < n; i++) {
 		char *name = NULL, *value = NULL;
 
-		if (get_text(b, 1, MAX_ENV_NAME, ALNUM "_", &name) != ERR_OK || isdigit(name[0]) ||
-		    get_text(b, 0, MAX_ENV_VALUE, NULL, &value) != ERR_OK) {
+		if (get_text(b, 1, MAX_ENV_NAME, NULL, &name) != ERR_OK ||
+		    get_text(b, 0, MAX_ENV_VALUE, NULL, &value) != ERR_OK ||
+		    !guard_env_ok(name, value)) {
 			free(name);
 			free(value);
 			return bad(why, "an environment variable's name or value is malformed");

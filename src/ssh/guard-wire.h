@@ -26,8 +26,16 @@ enum guard_frame_type {
 	GF_ABORT,                                               /* either */
 	GF_STDIN, GF_STDIN_EOF, GF_WINDOW,                      /* relay: delegate to agent */
 	GF_STDOUT, GF_STDERR, GF_EXIT,                          /* relay: agent to delegate */
+	GF_STDIN_CREDIT,                                        /* relay: agent to delegate */
 };
-#define GF_LAST GF_EXIT
+#define GF_LAST GF_STDIN_CREDIT
+/*
+ * Relay mode's input flow control: the delegate may have at most GUARD_STDIN_WINDOW bytes of
+ * STDIN sent and not yet passed to the server; STDIN_CREDIT (uint32 bytes) gives room back
+ * as the agent sends them on. More aborts the session. Without it a fast producer would
+ * fill the agent's memory while the server's channel window is closed.
+ */
+#define GUARD_STDIN_WINDOW (1024 * 1024)
 
 struct guard_request_wire {
 	uint32_t version;
@@ -50,6 +58,10 @@ int guard_request_decode(const uint8_t *p, size_t len, struct guard_request_wire
                          struct reason *why) WUR_SSH;
 void guard_request_free(struct guard_request_wire *r);
 int guard_request_encode(const struct guard_request_wire *r, struct wbuf *out) WUR_SSH;
+
+/* An environment variable the request may carry: a name of letters, digits and '_' not
+ * starting with a digit, a value without CR or LF, both of bounded length. */
+int guard_env_ok(const char *name, const char *value);
 
 /* One frame into `out`. */
 int guard_frame_put(struct wbuf *out, enum guard_frame_type type, const uint8_t *payload,

@@ -185,6 +185,7 @@ static int flush_stdin(struct ssh_client *c)
 		}
 		wbuf_compact(&c->pending_stdin);
 		c->remote_window -= (uint32_t)n;
+		c->stdin_sent += n;
 	}
 	if (c->state == SSH_RUNNING && !ssh_sending_blocked(c) && c->stdin_eof && !c->eof_sent &&
 	    wbuf_avail(&c->pending_stdin) == 0) {

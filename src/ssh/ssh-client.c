@@ -111,7 +111,7 @@ int ssh_client_start(struct ssh_client *c, const struct ssh_client_config *cfg)
 	ssh_packets_init(&c->pk);
 	ssh_kex_init(&c->kex);
 	c->kex.omit_strict = cfg->omit_strict_kex;
-	wbuf_init(&c->pending_stdin, 4 * 1024 * 1024);
+	wbuf_init(&c->pending_stdin, SSH_STDIN_MAX);
 	reason_clear(&c->why);
 	snprintf(c->kex.v_c, sizeof(c->kex.v_c), "%s", SSH_CLIENT_VERSION);
 	c->state = SSH_VERSION;

@@ -12,6 +12,9 @@
 #include "ssh-packet.h"
 
 #define SSH_MAX_ENV 32
+#define SSH_STDIN_MAX (4 * 1024 * 1024)         /* input held while the window is shut */
+_Static_assert(SSH_STDIN_MAX + 4 * SSH_PACKET_MAX <= SSH_OUT_MAX,
+               "a burst of all held input must fit the packets not yet handed on");
 
 enum ssh_client_state {
 	SSH_VERSION, SSH_KEXINIT, SSH_USERAUTH_SERVICE, SSH_USERAUTH, SSH_CHANNEL_OPEN,
@@ -88,6 +91,7 @@ struct ssh_client {
 	enum { REPLY_PTY = 1, REPLY_ENV, REPLY_COMMAND } awaited[1 + SSH_MAX_ENV + 1];
 	size_t awaited_env[1 + SSH_MAX_ENV + 1], nawaited, awaited_first;
 	struct wbuf pending_stdin;
+	uint64_t stdin_sent;            /* bytes of input passed to the channel so far */
 	int stdin_eof, eof_sent, close_sent, close_received;
 	int exit_status;                /* -1 until the server says */
 	char exit_signal[64];

@@ -14,7 +14,7 @@ void ssh_packets_init(struct ssh_packets *p)
 	memset(p, 0, sizeof(*p));
 	p->send.info = p->recv.info = ssh_cipher_find("none");
 	wbuf_init(&p->in, SSH_PACKET_MAX * 2);
-	wbuf_init(&p->out, SSH_PACKET_MAX * 4);
+	wbuf_init(&p->out, SSH_OUT_MAX);
 }
 
 void ssh_packets_free(struct ssh_packets *p)

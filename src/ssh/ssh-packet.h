@@ -12,6 +12,9 @@
 #include "wire.h"
 
 #define SSH_PACKET_MAX (256 * 1024)     /* as OpenSSH: longer is an attack or a bug */
+/* Sealed packets not yet handed on: room for a burst of all the input the client holds
+ * (SSH_STDIN_MAX, sent at once when the server's window opens) and the control packets. */
+#define SSH_OUT_MAX (8 * 1024 * 1024)
 
 struct ssh_packets {
 	struct ssh_cipher send, recv;

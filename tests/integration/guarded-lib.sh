@@ -2,17 +2,28 @@
 # intermediary sshd I (i.test in the policy) and a target sshd T, the user's ssh -A to I.
 # The tests then run p11guard-ssh (or the malicious delegate) there with from_i.
 
-# guarded_setup EXEC-LIST: the agent with a policy that allows signing to I and, through I
-# only, the EXEC-LIST commands (YAML flow list) as root on T. T takes SSHD_* from the caller.
+# guarded_setup EXEC-LIST [ENV-LIST]: the agent with a policy that allows signing to I and,
+# through I only, the EXEC-LIST commands (YAML flow list) as root on the targets, passing
+# ENV-LIST on. The targets are the sshds named in $GUARDED_TARGETS, which the caller started
+# (each with its own SSHD_* settings); by default T, started here. Further hops: the sshds
+# of $GUARDED_HOPS (J: j.test), with more signing rules in $GUARDED_SIGN_RULES and more
+# guarded rules in $GUARDED_RULES (YAML list items).
 guarded_setup() {
 	make_token t1 ed25519
 	make_askpass "$PIN"
 	chmod 755 "$T"
 	SSHD_HOSTKEY_ARGS="" SSHD_EXTRA="" start_sshd I
-	start_sshd T
-	{ known_hosts_line I i.test
-	  echo "[127.0.0.1]:$T_PORT $(cut -d' ' -f1,2 "$T/sshd-T/hostkey.pub")"; } \
-		> "$T/policy_known_hosts"
+	[ -n "${GUARDED_TARGETS:-}" ] || { GUARDED_TARGETS=T; start_sshd T; }
+	known_hosts_line I i.test > "$T/policy_known_hosts"
+	for h in ${GUARDED_HOPS:-}; do known_hosts_line "$h" "$(echo "$h" | tr A-Z a-z).test"; done \
+		>> "$T/policy_known_hosts"
+	to=""
+	for t in $GUARDED_TARGETS; do
+		port=$(eval echo "\$${t}_PORT")
+		echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$T/sshd-$t/hostkey.pub")" \
+			>> "$T/policy_known_hosts"
+		to="$to${to:+, }\"[127.0.0.1]:$port\""
+	done
 	write_config "$T/config.yaml" t1
 	cat >> "$T/config.yaml" <<CFG
 audit:
@@ -23,17 +34,20 @@ policy:
   rules:
     - action: allow                     # logging in to the intermediary, from here
       to: i.test
+${GUARDED_SIGN_RULES:-}
   guarded:
-    - action: allow                     # and, from there, these commands on T only
-      to: "[127.0.0.1]:$T_PORT"
+    - action: allow                     # and, from there, these commands on the targets only
+      to: [ $to ]
       users: root
       via: i.test
       exec: $1
+      env: ${2:-[]}
+${GUARDED_RULES:-}
 CFG
 	start_agent --config "$T/config.yaml"
 	pubkeys_from_tokens "$T/config.yaml"
-	cat "$T/pub/ed25519.pub" >> "$T/I.keys"
-	cat "$T/pub/ed25519.pub" >> "$T/T.keys"
+	for h in I ${GUARDED_HOPS:-}; do cat "$T/pub/ed25519.pub" >> "$T/$h.keys"; done
+	for t in $GUARDED_TARGETS; do cat "$T/pub/ed25519.pub" >> "$T/$t.keys"; done
 	"$CLI" policy check "$T/config.yaml" > "$T/check.out" ||
 		fail "policy check: $(cat "$T/check.out")"
 }

@@ -21,8 +21,18 @@ done
 	grep -q "SSH_AUTH_SOCK" "$T/stderr" || fail "no agent: $(cat "$T/stderr")"
 ok "p11guard-ssh's own errors: exit 255 with what is wrong on stderr, nothing on stdout"
 
-guarded_setup '[ "echo guarded; echo err >&2; exit 3", cat, "head -c 1000000 /dev/zero",
-                 "echo started; exec sleep 20", "cat; sleep 2" ]'
+start_sshd J                            # a second intermediary, j.test
+GUARDED_HOPS=J
+GUARDED_SIGN_RULES='    - action: allow                     # from here to J, and on from I to J
+      to: j.test
+      via: [ direct, i.test ]'
+GUARDED_RULES="    - action: allow                     # two hops: every hop is listed in via
+      to: \"[127.0.0.1]:*\"
+      users: root
+      via: [ i.test, j.test ]
+      exec: [ \"echo two hops\" ]"
+guarded_setup '[ "echo guarded; echo err >&2; exit 3", cat, "head -c 67108864 /dev/zero",
+                 "head -c 1000000 /dev/zero", "echo started; exec sleep 20", "cat; sleep 2" ]'
 rc=0
 from_i "$DELEGATE -p $T_PORT root@127.0.0.1 'echo guarded; echo err >&2; exit 3'" \
 	> "$T/out" 2> "$T/err" || rc=$?
@@ -56,9 +66,15 @@ ok "the audit records the session: id, hops, server key, key, command, outcome, 
 out=$(echo "hello through the agent" | from_i "$DELEGATE -p $T_PORT root@127.0.0.1 cat") ||
 	fail "stdin: $out"
 [ "$out" = "hello through the agent" ] || fail "stdin passed: $out"
-from_i "$DELEGATE -p $T_PORT root@127.0.0.1 'head -c 1000000 /dev/zero'" > "$T/big" ||
-	fail "1 MB of output"
-[ "$(wc -c < "$T/big")" = 1000000 ] || fail "1 MB: $(wc -c < "$T/big") bytes"
+# Regression: input the delegate read before the channel opened reached the server in one
+# burst, over the cap of the packets awaiting the delegate ("sending a packet failed");
+# before that, input over 4 MiB aborted ("too much input"). Now STDIN_CREDIT paces it.
+head -c 8388608 /dev/urandom > "$T/input"
+from_i "$DELEGATE -p $T_PORT root@127.0.0.1 cat" < "$T/input" > "$T/output" || fail "8 MiB of input"
+cmp -s "$T/input" "$T/output" || fail "8 MiB through cat: $(wc -c < "$T/output") bytes, not the same"
+n=$(from_i "$DELEGATE -p $T_PORT root@127.0.0.1 'head -c 67108864 /dev/zero' | wc -c") ||
+	fail "64 MiB of output"
+[ "$n" = 67108864 ] || fail "64 MiB of output gave $n bytes"
 # Regression: the agent wrote to its delegate on the library's non-blocking socket, so a
 # delegate slow to read (here its output waits 2 s behind a pipe) ended the session early.
 from_i "$DELEGATE -p $T_PORT root@127.0.0.1 'head -c 1000000 /dev/zero' | (sleep 2; cat)" \
@@ -71,7 +87,7 @@ cpu=$(from_i "TIMEFORMAT='%U %S'; { time (echo x | $DELEGATE -p $T_PORT root@127
 	fail "a command that outlives its input: $cpu"
 awk -v t="$cpu" 'BEGIN { split(t, f, " "); exit !(f[1] + f[2] < 0.5) }' ||
 	fail "p11guard-ssh spun after its input ended: $cpu s of CPU (user, system) in 2 s"
-ok "stdin passed through, 1 MB of output, also to a reader that stalls; no spinning on EOF"
+ok "stdin passed through (8 MiB), 64 MiB of output, 1 MB to a reader that stalls; no spinning on EOF"
 
 before=$(t_connections)
 rc=0
@@ -97,6 +113,36 @@ from_i "ssh -p $T_PORT -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnown
 	> /dev/null 2>&1 || rc=$?
 [ "$rc" != 0 ] || fail "plain ssh from the intermediary to T logged in with the forwarded agent"
 ok "the same command not through i.test is refused; plain ssh from there stays refused"
+
+# Another server or port than the rule's: refused before any connection.
+before=$(t_connections)
+for target in "-p $I_PORT root@127.0.0.1" "-p $T_PORT root@localhost"; do
+	rc=0
+	from_i "$DELEGATE $target 'echo guarded; echo err >&2; exit 3'" > /dev/null 2> "$T/err" || rc=$?
+	[ "$rc" = 255 ] && grep -q "the agent refused: .*no guarded rule allows" "$T/err" ||
+		fail "$target: $(cat "$T/err")"
+done
+[ "$(t_connections)" = "$before" ] || fail "T saw a connection for another server's request"
+ok "another server or port than the rule names is refused with its reason"
+
+# Hops: through I and on to J (ssh -A on I), the connection carries both hops.
+cat > "$T/on-j.sh" <<SH
+ssh -F /dev/null -A -p $J_PORT -o BatchMode=yes -o IdentitiesOnly=yes \
+	-o IdentityFile=$T/pub/ed25519.pub -o UserKnownHostsFile=$T/known_hosts \
+	-o StrictHostKeyChecking=yes root@127.0.0.1 "$DELEGATE -p $T_PORT root@127.0.0.1 \\"\$1\\""
+SH
+out=$(from_i "sh $T/on-j.sh 'echo two hops'" 2> "$T/err") || fail "two hops: $(cat "$T/err")"
+[ "$out" = "two hops" ] || fail "two hops: \"$out\""
+rc=0
+from_i "sh $T/on-j.sh 'echo guarded; echo err >&2; exit 3'" > /dev/null 2> "$T/err" || rc=$?
+[ "$rc" = 255 ] && grep -q "the agent refused" "$T/err" ||
+	fail "a rule with via: i.test allowed a chain through j.test too: $(cat "$T/err")"
+rc=0
+ssh_run "$J_PORT" "$T/pub/ed25519.pub" -A root@127.0.0.1 \
+	"$DELEGATE -p $T_PORT root@127.0.0.1 'echo guarded; echo err >&2; exit 3'" > /dev/null 2> "$T/err" || rc=$?
+[ "$rc" = 255 ] && grep -q "the agent refused: .*no guarded rule allows" "$T/err" ||
+	fail "another intermediary: $(cat "$T/err")"
+ok "a two-hop chain matches via: [i.test, j.test], not via: i.test; another intermediary is refused"
 
 # Last, as the agent goes: a running session ends when the agent exits, and says so.
 from_i "$DELEGATE -p $T_PORT root@127.0.0.1 'echo started; exec sleep 20'" \

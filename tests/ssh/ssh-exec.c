@@ -186,7 +186,7 @@ static int to_relay(struct guard_relay *g, enum guard_frame_type type, const uin
 }
 
 /* The agent's frames: bytes for the server, the command's output, its end. */
-static int from_relay(struct guard_relay *g, int fd, int *status)
+static int from_relay(struct guard_relay *g, int fd, uint32_t *credit, int *status)
 {
 	enum guard_frame_type type;
 	struct wbuf payload;
@@ -205,6 +205,11 @@ static int from_relay(struct guard_relay *g, int fd, int *status)
 		case GF_STDOUT:
 		case GF_STDERR:
 			output(NULL, type == GF_STDOUT ? 1 : 2, p, n);
+			break;
+		case GF_STDIN_CREDIT:
+			if (wbuf_get_u32(&payload, &code) != ERR_OK)
+				return -1;
+			*credit += code;
 			break;
 		case GF_PROGRESS:
 		case GF_EXIT:
@@ -236,19 +241,22 @@ static int framed(int fd, const struct ssh_client_config *cfg, int *status)
 	uint8_t buf[65536];
 	struct guard_relay g;
 	int stdin_open = 1, r = -1, done = 0;
+	uint32_t credit = GUARD_STDIN_WINDOW;
 
 	if (guard_relay_start(&g, cfg) != ERR_OK ||
 	    to_relay(&g, GF_CONNECTED, (const uint8_t *)address, sizeof(address) - 1) != ERR_OK)
 		goto out;
-	while ((done = from_relay(&g, fd, status)) == 0) {
-		struct pollfd pfd[2] = { { fd, POLLIN, 0 }, { STDIN_FILENO, POLLIN, 0 } };
+	while ((done = from_relay(&g, fd, &credit, status)) == 0) {
+		struct pollfd pfd[2] = { { fd, POLLIN, 0 },
+		                         { credit > 0 ? STDIN_FILENO : -1, POLLIN, 0 } };
 		ssize_t n;
 
 		if (poll(pfd, stdin_open ? 2 : 1, 30000) <= 0)
 			goto out;
 		if (stdin_open && pfd[1].revents) {
-			n = read(STDIN_FILENO, buf, sizeof(buf));
+			n = read(STDIN_FILENO, buf, credit < sizeof(buf) ? credit : sizeof(buf));
 			stdin_open = n > 0;
+			credit -= n > 0 ? (uint32_t)n : 0;
 			if (to_relay(&g, n > 0 ? GF_STDIN : GF_STDIN_EOF, buf, n > 0 ? (size_t)n : 0) !=
 			    ERR_OK)
 				goto out;
