@@ -47,6 +47,9 @@ struct candidate {
 
 struct guard_session {
 	struct agent *a;
+	/* The SSH session id (exchange hash) once known; under sessions.lock. */
+	uint8_t sid[SSH_KEX_MAX_HASH];
+	size_t sid_len;
 	struct guard_request_wire req;
 	struct sshpub trusted[MAX_TRUSTED];
 	size_t ntrusted;
@@ -218,6 +221,34 @@ static void session_end(struct guard_session *s)
 	session_free(s);
 }
 
+/* The session id, so that no one else has a signature or a binding for this session. */
+static void remember_sid(struct guard_session *s, const struct ssh_kex *k)
+{
+	char hex[2 * SSH_KEX_MAX_HASH + 1];
+
+	pthread_mutex_lock(&sessions.lock);
+	memcpy(s->sid, k->session_id, k->session_id_len);
+	s->sid_len = k->session_id_len;
+	pthread_mutex_unlock(&sessions.lock);
+	for (size_t i = 0; i < k->session_id_len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", k->session_id[i]);
+	log_debug("guarded session %s: SSH session id %s", s->id, hex);
+}
+
+int agent_guard_owns_session(const uint8_t *sid, size_t len)
+{
+	int owned = 0;
+
+	pthread_mutex_lock(&sessions.lock);
+	for (size_t i = 0; i < MAX_SESSIONS && !owned; i++) {
+		const struct guard_session *s = sessions.live[i];
+
+		owned = s != NULL && s->sid_len == len && len > 0 && memcmp(s->sid, sid, len) == 0;
+	}
+	pthread_mutex_unlock(&sessions.lock);
+	return owned;
+}
+
 /* A session that ended before its thread ran: the audit's "end" all the same. */
 static void session_end_early(struct guard_session *s, const char *outcome)
 {
@@ -265,6 +296,8 @@ static void *session_main(void *arg)
 
 		while (!busy && !g.finished && (r = guard_frame_get(&in, &type, &payload)) == ERR_OK) {
 			(void)!guard_relay_frame(&g, type, &payload);
+			if (s->sid_len == 0 && g.connected && g.client.kex.session_id_len > 0)
+				remember_sid(s, &g.client.kex);
 			busy = wbuf_avail(&g.to_delegate) >= HIGH_WATER;
 		}
 		if (r == ERR_FORMAT)

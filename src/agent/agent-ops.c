@@ -122,7 +122,10 @@ static int op_extension(void *ctx, struct sshagent_conn *conn,
 static int op_session_bind(void *ctx, struct sshagent_conn *conn,
                            const struct sshagent_binding *b, struct sshagent_reason *why)
 {
-	(void)ctx, (void)why;
+	(void)ctx;
+	if (agent_guard_owns_session(b->session_id.data, b->session_id.len))
+		return sshagent_refuse(why, SSHAGENT_ERR_DENIED, "session-bind to a guarded "
+		                       "session's id: that session is the agent's own");
 	log_debug("pid %ld bound to host key %s%s (%zu binding(s))",
 	          (long)sshagent_conn_pid(conn), b->fingerprint,
 	          b->forwarding ? " for forwarding" : "", sshagent_conn_bindings(conn));

@@ -266,6 +266,15 @@ int agent_authorize_sign(struct agent *a, struct agent_client *c,
 
 	have_ua = userauth_parse(data, len, id->blob, id->blob_len, &ua) == ERR_OK;
 	about_key(c, id);
+	if (have_ua && agent_guard_owns_session(ua.sid, ua.sid_len)) {
+		r = reason_set(why, ERR_DENIED, "a signature for a guarded session: the agent signs "
+		               "that session's login itself, for no one else");
+		snprintf(c->about.rule, sizeof(c->about.rule), "guarded session");
+		rt = (struct route){ 0 };
+		record(a, c, id, pol, &rt, ua.user, "sign", "deny", "guarded session", why->text,
+		       NULL);
+		goto out;
+	}
 	if ((r = route_for_signing(c->bindings, have_ua ? &ua : NULL, &rt, why)) != ERR_OK ||
 	    (r = check_ssh_add_h(id, c->bindings, have_ua ? &ua : NULL, why)) != ERR_OK) {
 		snprintf(c->about.rule, sizeof(c->about.rule), "%s",

@@ -159,6 +159,9 @@ int agent_sign_data(const struct ks_identity *id, uint32_t flags, const uint8_t 
 int agent_guarded_exec(struct agent *a, struct agent_client *c,
                        const struct sshagent_request *req, struct sshagent_reply *r,
                        struct reason *why);
+/* Whether `sid` is the SSH session id of a running guarded session: the agent alone signs
+ * for it, and no connection may bind to it. */
+int agent_guard_owns_session(const uint8_t *sid, size_t len);
 /* At the agent's exit: running guarded sessions end, each with an ABORT that says so; waits
  * up to 5 s for them. -1 when some still run (then the agent's state must not be freed). */
 int agent_guard_stop(void);

@@ -13,6 +13,8 @@
  *   other-port N     connects to port N instead of the requested one
  *   record FILE      a clean session whose bytes to the server are written to FILE
  *   replay FILE      no agent: sends FILE's bytes to a new connection to PORT, as they were
+ *   sign-sid HEX,PUB asks the agent to sign a userauth request for the session whose id is
+ *                    HEX (a running guarded session's), with the key of the .pub file PUB
  *   connected-twice, stdin-first, agent-frame, bad-length, server-closed-early
  *                    frames out of order, twice, of the agent's kind, or malformed
  *
@@ -28,6 +30,8 @@
 #include <unistd.h>
 
 #include "delegate.h"
+#include "sshagent.h"
+#include "sshpub.h"
 
 #define IDLE_MS 3000
 
@@ -158,6 +162,47 @@ static int replay(const char *file, unsigned port)
 	return 255;
 }
 
+/* A signature for someone else's session: the agent must refuse, saying why. */
+static int sign_sid(const char *arg, const char *user)
+{
+	struct sshagent_client *cl = sshagent_client_connect(getenv("SSH_AUTH_SOCK"), NULL);
+	const char *comma = strchr(arg, ',');
+	struct sshagent_reason why;
+	uint8_t sid[64], *blob = NULL, *sig = NULL;
+	size_t sid_len = 0, blob_len = 0, sig_len = 0;
+	struct wbuf data;
+	int r = 255;
+
+	while (comma != NULL && arg + 2 * sid_len + 1 < comma && sid_len < sizeof(sid) &&
+	       sscanf(arg + 2 * sid_len, "%2hhx", &sid[sid_len]) == 1)
+		sid_len++;
+	if (cl == NULL || comma == NULL || sid_len == 0 ||
+	    sshpub_file_blob(comma + 1, &blob, &blob_len) != ERR_OK) {
+		fprintf(stderr, "evil-delegate: sign-sid: no agent, session id or key\n");
+		return 2;
+	}
+	/* RFC 4252 section 7: what a client signs to log in. */
+	wbuf_init(&data, 4096);
+	if (wbuf_put_string(&data, sid, sid_len) == ERR_OK && wbuf_put_u8(&data, 50) == ERR_OK &&
+	    wbuf_put_cstring(&data, user) == ERR_OK &&
+	    wbuf_put_cstring(&data, "ssh-connection") == ERR_OK &&
+	    wbuf_put_cstring(&data, "publickey") == ERR_OK && wbuf_put_u8(&data, 1) == ERR_OK &&
+	    wbuf_put_cstring(&data, "ssh-ed25519") == ERR_OK &&
+	    wbuf_put_string(&data, blob, blob_len) == ERR_OK) {
+		if (sshagent_client_sign(cl, blob, blob_len, wbuf_ptr(&data), wbuf_avail(&data), 0,
+		                         &sig, &sig_len, &why) == SSHAGENT_OK)
+			printf("signed\n");
+		else
+			fprintf(stderr, "evil-delegate: refused: %s\n", why.text);
+		r = sig != NULL ? 0 : 255;
+	}
+	free(sig);
+	free(blob);
+	wbuf_free(&data);
+	sshagent_client_close(cl);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	struct attack a = { NULL, 0, NULL };
@@ -191,6 +236,8 @@ int main(int argc, char **argv)
 	g.command = argv[i + 3];
 	if (strcmp(a.name, "replay") == 0)
 		return replay(arg, g.port);
+	if (strcmp(a.name, "sign-sid") == 0)
+		return sign_sid(arg, g.user);
 	if (strcmp(a.name, "other-port") == 0)
 		t.server_port = a.n;
 	if (strcmp(a.name, "record") == 0 && (a.record = fopen(arg, "wb")) == NULL)

@@ -8,7 +8,7 @@
 
 EVIL=$top_builddir/tests/guarded/evil-delegate
 MARK=$T/marker
-guarded_setup "[ \"echo ran >> $MARK\" ]"
+guarded_setup "[ \"echo ran >> $MARK\", \"exec sleep 4\" ]"
 SSHD_EXTRA="" start_sshd O              # another server, with a host key the agent does not know
 
 # evil ATTACK [N]: the approved command through the malicious delegate; its exit status.
@@ -76,3 +76,21 @@ from_i "$EVIL replay $T/recorded -p $T_PORT root@127.0.0.1 x" > /dev/null 2>&1 |
 [ "$(marks)" = 1 ] || fail "the replay ran the command again"
 [ "$(t_sessions)" = "$sessions" ] || fail "the replay started a session"
 ok "a replayed session on a new connection: no second session, no second run"
+
+# The session's own id: a signature or a binding for it is the agent's alone. (The delegate
+# cannot compute the exchange hash; the test reads it from the agent's debug log.)
+ids() { grep -c "guarded session [0-9a-f]*: SSH session id" "$T/agent.log" || true; }
+before=$(ids)
+from_i "$top_builddir/p11guard-ssh -p $T_PORT root@127.0.0.1 'exec sleep 4'" > /dev/null 2>&1 &
+running=$!
+new_id() { [ "$(ids)" -gt "$before" ]; }
+wait_for 10 new_id || fail "no session id in the agent's log"
+sid=$(sed -n 's/.*guarded session [0-9a-f]*: SSH session id \([0-9a-f]*\)$/\1/p' "$T/agent.log" | tail -1)
+rc=0
+from_i "$EVIL sign-sid $sid,$T/pub/ed25519.pub -p 1 root@127.0.0.1 x" > "$T/evil.out" 2> "$T/evil.err" ||
+	rc=$?
+[ "$rc" = 255 ] && ! grep -q signed "$T/evil.out" &&
+	grep -q "refused sign .*: a signature for a guarded session" "$T/agent.log" ||
+	fail "a signature for the guarded session's id: exit $rc, $(cat "$T/evil.err") $(cat "$T/evil.out")"
+wait "$running" || fail "the guarded session itself failed"
+ok "a sign request carrying a running guarded session's id is refused with the reason"
