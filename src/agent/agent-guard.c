@@ -235,6 +235,27 @@ static void remember_sid(struct guard_session *s, const struct ssh_kex *k)
 	log_debug("guarded session %s: SSH session id %s", s->id, hex);
 }
 
+int agent_guard_report(struct wbuf *out)
+{
+	const struct guard_session *running[MAX_SESSIONS];
+	uint32_t n = 0;
+	int r;
+
+	pthread_mutex_lock(&sessions.lock);
+	for (size_t i = 0; i < MAX_SESSIONS; i++)
+		if (sessions.live[i] != NULL)
+			running[n++] = sessions.live[i];
+	/* The fields written never change while a session lives; the lock keeps it alive. */
+	r = wbuf_put_u32(out, n);
+	for (uint32_t i = 0; i < n && r == ERR_OK; i++)
+		if ((r = wbuf_put_cstring(out, running[i]->id)) == ERR_OK &&
+		    (r = wbuf_put_cstring(out, running[i]->host_name)) == ERR_OK &&
+		    (r = wbuf_put_cstring(out, running[i]->req.user)) == ERR_OK)
+			r = wbuf_put_cstring(out, running[i]->req.command);
+	pthread_mutex_unlock(&sessions.lock);
+	return r;
+}
+
 int agent_guard_owns_session(const uint8_t *sid, size_t len)
 {
 	int owned = 0;

@@ -8,7 +8,7 @@
 
 #include "agent.h"
 
-#define STATUS_VERSION 1
+#define STATUS_VERSION 2
 #define MAX_STATUS_TOKENS 64
 
 static const char *pin_state(struct p11_token *t)
@@ -111,7 +111,8 @@ int agent_report_status(struct agent *a, struct wbuf *out)
 	    (r = wbuf_put_u32(out, ntokens)) != ERR_OK ||
 	    (r = wbuf_put_bytes(out, wbuf_ptr(&rows), wbuf_avail(&rows))) != ERR_OK)
 		goto out;
-	r = wbuf_put_u8(out, agent_is_locked(a) != 0);
+	if ((r = wbuf_put_u8(out, agent_is_locked(a) != 0)) == ERR_OK)
+		r = agent_guard_report(out);
 out:
 	wbuf_free(&rows);
 	policy_unref(pol);

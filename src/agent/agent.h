@@ -162,6 +162,9 @@ int agent_guarded_exec(struct agent *a, struct agent_client *c,
 /* Whether `sid` is the SSH session id of a running guarded session: the agent alone signs
  * for it, and no connection may bind to it. */
 int agent_guard_owns_session(const uint8_t *sid, size_t len);
+/* For status: uint32 count, then per running guarded session its id, server, user and
+ * command (strings). */
+int agent_guard_report(struct wbuf *out) __attribute__((warn_unused_result));
 /* At the agent's exit: running guarded sessions end, each with an ABORT that says so; waits
  * up to 5 s for them. -1 when some still run (then the agent's state must not be freed). */
 int agent_guard_stop(void);

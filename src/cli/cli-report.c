@@ -5,7 +5,7 @@
 #include "cli-report.h"
 #include "wire.h"
 
-#define STATUS_VERSION 1
+#define STATUS_VERSION 2
 
 static int get_flag(struct wbuf *b, int *v)
 {
@@ -76,8 +76,21 @@ int status_decode(const uint8_t *p, size_t len, struct agent_status *st, struct 
 	for (size_t i = 0; i < st->ntokens; i++)
 		if ((r = get_token(&b, &st->tokens[i])) != ERR_OK)
 			goto bad;
-	if ((r = get_flag(&b, &st->locked)) != ERR_OK)
+	if ((r = get_flag(&b, &st->locked)) != ERR_OK ||
+	    (r = get_count(&b, 16, &st->nsessions)) != ERR_OK)
 		goto bad;
+	if (st->nsessions > 0 &&
+	    (st->sessions = calloc(st->nsessions, sizeof(*st->sessions))) == NULL)
+		return reason_set(why, ERR_ALLOC, "out of memory");
+	for (size_t i = 0; i < st->nsessions; i++) {
+		struct status_session *s = &st->sessions[i];
+
+		if ((r = wbuf_get_cstring(&b, &s->id)) != ERR_OK ||
+		    (r = wbuf_get_cstring(&b, &s->server)) != ERR_OK ||
+		    (r = wbuf_get_cstring(&b, &s->user)) != ERR_OK ||
+		    (r = wbuf_get_cstring(&b, &s->command)) != ERR_OK)
+			goto bad;
+	}
 	if (wbuf_avail(&b) == 0)
 		return ERR_OK;
 	r = ERR_FORMAT;
@@ -94,6 +107,13 @@ void status_free(struct agent_status *st)
 		free(st->tokens[i].tries);
 	}
 	free(st->tokens);
+	for (size_t i = 0; st->sessions != NULL && i < st->nsessions; i++) {
+		free(st->sessions[i].id);
+		free(st->sessions[i].server);
+		free(st->sessions[i].user);
+		free(st->sessions[i].command);
+	}
+	free(st->sessions);
 	free(st->socket);
 	free(st->config);
 	free(st->reload_error);

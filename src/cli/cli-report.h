@@ -30,6 +30,10 @@ struct agent_status {
 	int builtin, locked;
 	struct status_token *tokens;
 	size_t ntokens;
+	struct status_session {
+		char *id, *server, *user, *command;
+	} *sessions;                    /* guarded sessions running */
+	size_t nsessions;
 };
 
 struct refusal_row {

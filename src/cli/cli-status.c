@@ -75,6 +75,17 @@ static int status_json(const struct agent_status *st)
 	json_close(&j, ']');
 	json_key(&j, "locked");
 	json_bool(&j, st->locked);
+	json_key(&j, "guarded_sessions");
+	json_open(&j, '[');
+	for (size_t i = 0; i < st->nsessions; i++) {
+		json_open(&j, '{');
+		json_field(&j, "id", st->sessions[i].id);
+		json_field(&j, "server", st->sessions[i].server);
+		json_field(&j, "user", st->sessions[i].user);
+		json_field(&j, "command", st->sessions[i].command);
+		json_close(&j, '}');
+	}
+	json_close(&j, ']');
 	json_close(&j, '}');
 	r = emit_json(&j);
 	json_free(&j);
@@ -103,6 +114,10 @@ static void status_text(const struct agent_status *st)
 			printf("  %s: missing\n", t->name);
 	}
 	printf("locked:  %s\n", st->locked ? "yes" : "no");
+	printf("guarded sessions:%s\n", st->nsessions == 0 ? " none running" : "");
+	for (size_t i = 0; i < st->nsessions; i++)
+		printf("  %s: %s@%s: %s\n", st->sessions[i].id, st->sessions[i].user,
+		       st->sessions[i].server, st->sessions[i].command);
 }
 
 static void usage(FILE *f, const char *what)

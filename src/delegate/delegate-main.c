@@ -23,7 +23,7 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: p11guard-ssh [-v] [-p PORT] [-l USER] [USER@]HOST COMMAND...\n");
+	fprintf(f, "usage: p11guard-ssh [-vV] [-p PORT] [-l USER] [USER@]HOST COMMAND...\n");
 }
 
 /* 1 to 65535, all digits; 0 for anything else. */
@@ -90,9 +90,13 @@ int main(int argc, char **argv)
 	int ch, status;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt(argc, argv, "+vp:l:h")) != -1) {
+	while ((ch = getopt(argc, argv, "+vVp:l:h")) != -1) {
 		switch (ch) {
 		case 'v': opts.verbose = 1; break;
+		case 'V':
+			fprintf(stderr, "p11guard-ssh %s (guarded-exec version %d)\n", PACKAGE_VERSION,
+			        GUARD_VERSION);
+			return 0;
 		case 'p':
 			if ((g.port = port_number(optarg)) == 0) {
 				fprintf(stderr, "p11guard-ssh: bad port \"%s\" (1 to 65535)\n", optarg);

@@ -63,7 +63,7 @@ complete_line() {       # complete_line WORD...: what completing the last word o
 		"$(complete -p "$1" | sed "s/.*-F \([^ ]*\) .*/\1/")" "$1" "${COMP_WORDS[COMP_CWORD]}" \
 			"${COMP_WORDS[COMP_CWORD-1]}"
 		printf "%s\n" "${COMPREPLY[@]}"' _ "$BC" "$top_srcdir/packaging/bash-completion/p11guard" \
-		"$top_builddir/packaging/bash-completion/p11guard-agent" "$@"
+		"$top_builddir/packaging/bash-completion/p11guard-ssh" "$@"
 }
 complete_line p11guard st > "$T/c1"
 grep -qx status "$T/c1" || fail "p11guard st<TAB>: $(cat "$T/c1")"
@@ -73,4 +73,6 @@ complete_line p11guard audit --decision "" > "$T/c3"
 [ "$(sort "$T/c3" | tr '\n' ' ')" = "allow deny hide " ] || fail "--decision <TAB>: $(cat "$T/c3")"
 complete_line p11guard-agent --st > "$T/c4"
 grep -qx -- --stable "$T/c4" || fail "p11guard-agent --st<TAB>: $(cat "$T/c4")"
-ok "bash completion: subcommands and options of p11guard and p11guard-agent"
+complete_line p11guard-ssh - > "$T/c5"
+[ "$(sort "$T/c5" | tr '\n' ' ')" = "-V -l -p -v " ] || fail "p11guard-ssh -<TAB>: $(cat "$T/c5")"
+ok "bash completion: subcommands and options of p11guard, p11guard-agent and p11guard-ssh"

@@ -11,6 +11,9 @@ DELEGATE=$top_builddir/p11guard-ssh
 # exit_of PROGRAM ARGS...: the exit status, stdout and stderr kept in $T.
 exit_of() { rc=0; "$@" > "$T/stdout" 2> "$T/stderr" || rc=$?; echo "$rc"; }
 [ "$(exit_of "$DELEGATE" -h)" = 0 ] && grep -q "^usage: p11guard-ssh" "$T/stdout" || fail "-h"
+[ "$(exit_of "$DELEGATE" -V)" = 0 ] && grep -q "^p11guard-ssh [0-9]" "$T/stderr" || fail "-V"
+[ "$(exit_of "$DELEGATE" -Z host cmd)" = 255 ] && grep -q "^usage: p11guard-ssh" "$T/stderr" ||
+	fail "an unknown option: $(cat "$T/stderr")"
 for bad in 0 65536 22x "" -1; do
 	[ "$(exit_of "$DELEGATE" -p "$bad" host cmd)" = 255 ] &&
 		grep -q "bad port \"$bad\" (1 to 65535)" "$T/stderr" || fail "-p '$bad' taken"
@@ -149,6 +152,11 @@ from_i "$DELEGATE -p $T_PORT root@127.0.0.1 'echo started; exec sleep 20'" \
 	> "$T/out" 2> "$T/err" &
 session=$!
 wait_for 20 grep -q started "$T/out" || fail "the long command did not start: $(cat "$T/err")"
+"$CLI" status > "$T/status" || fail "p11guard status: $(cat "$T/status")"
+grep -q "^  [0-9a-f]\{16\}: root@\[127.0.0.1\]:$T_PORT: echo started; exec sleep 20$" "$T/status" ||
+	fail "status does not list the running session: $(cat "$T/status")"
+"$CLI" status --json | grep -q '"guarded_sessions":\[{"id":"[0-9a-f]*","server":"\[127.0.0.1\]:'"$T_PORT"'","user":"root","command":"echo started; exec sleep 20"}\]' ||
+	fail "status --json: $("$CLI" status --json)"
 kill -TERM "$AGENT_PID"
 rc=0
 wait "$session" || rc=$?

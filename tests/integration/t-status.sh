@@ -47,10 +47,10 @@ cat "$T/pub/p256.pub" >> "$T/B.keys"
 "$CLI" status > "$T/status.txt" || fail "p11guard status: $(cat "$T/status.txt")"
 for label in "agent:   pid $AGENT_PID, socket $SSH_AUTH_SOCK" "config:  $T/config.yaml, loaded" \
 	"policy:  $T/config.yaml, 2 rule(s)" "  t1: present (\"t1\"), PIN not cached, PIN tries ok" \
-	"  absent: missing" "locked:  no"; do
+	"  absent: missing" "locked:  no" "guarded sessions: none running"; do
 	grep -qF "$label" "$T/status.txt" || fail "status lacks \"$label\": $(cat "$T/status.txt")"
 done
-ok "status (text): pid and socket, config, policy, each token present or missing, lock"
+ok "status (text): pid and socket, config, policy, each token present or missing, lock, guarded sessions"
 
 ssh_run "$A_PORT" "$T/pub/p256.pub" root@127.0.0.1 true || fail "the allowed login failed"
 ssh_run "$A_PORT" "$T/pub/ed25519.pub" root@127.0.0.1 true 2>/dev/null &&
@@ -105,7 +105,7 @@ ok "notify refusals: a notice per refusal, naming key, destination and reason"
 python3 - "$T/status.json" "$AGENT_PID" <<'PY' || fail "status --json: $(cat "$T/status.json")"
 import json, sys
 s = json.load(open(sys.argv[1]))
-assert s["pid"] == int(sys.argv[2]) and s["locked"] is False
+assert s["pid"] == int(sys.argv[2]) and s["locked"] is False and s["guarded_sessions"] == []
 assert s["config"]["last_reload_error"] is None and s["policy"]["rules"] == 2
 t = {x["name"]: x for x in s["tokens"]}
 assert t["t1"]["present"] and t["t1"]["pin"] == "cached" and t["t1"]["pin_tries"] == "ok", t

@@ -42,6 +42,9 @@ static void status_blob(struct wbuf *b, uint32_t version, uint8_t present)
 	put_str(b, "ok");
 	put_str(b, "hsm"); put_u8(b, 0); put_str(b, ""); put_str(b, ""); put_str(b, "");
 	put_u8(b, 1);
+	put_u32(b, 1);
+	put_str(b, "0123456789abcdef"); put_str(b, "git.example.com"); put_str(b, "git");
+	put_str(b, "git-upload-pack '/srv/app.git'");
 }
 
 static void status_whole(void)
@@ -51,13 +54,15 @@ static void status_whole(void)
 	struct wbuf b;
 
 	reason_clear(&why);
-	status_blob(&b, 1, 1);
+	status_blob(&b, 2, 1);
 	CHECK(status_decode(wbuf_ptr(&b), wbuf_avail(&b), &st, &why) == ERR_OK, "%s", why.text);
 	CHECK(st.pid == 4242 && st.rules == 3 && st.locked == 1 && st.builtin == 0, "fields");
 	CHECK(st.ntokens == 2 && st.tokens[0].present && strcmp(st.tokens[0].pin, "cached") == 0 &&
 	      !st.tokens[1].present && strcmp(st.tokens[1].name, "hsm") == 0, "tokens");
 	CHECK(st.config_loaded == 1764400001 && strcmp(st.socket, "/run/user/1000/p11guard/"
 	      "agent.sock") == 0, "socket and time");
+	CHECK(st.nsessions == 1 && strcmp(st.sessions[0].server, "git.example.com") == 0 &&
+	      strcmp(st.sessions[0].command, "git-upload-pack '/srv/app.git'") == 0, "sessions");
 	status_free(&st);
 	wbuf_free(&b);
 }
@@ -69,7 +74,7 @@ static void status_malformed(void)
 	struct wbuf b;
 	size_t len;
 
-	status_blob(&b, 1, 1);
+	status_blob(&b, 2, 1);
 	len = wbuf_avail(&b);
 	/* Every truncation fails cleanly, and frees what it had read. */
 	for (size_t cut = 0; cut < len; cut++) {
@@ -83,14 +88,14 @@ static void status_malformed(void)
 	status_free(&st);
 	wbuf_free(&b);
 
-	status_blob(&b, 2, 1);
+	status_blob(&b, 1, 1);
 	reason_clear(&why);
 	CHECK(status_decode(wbuf_ptr(&b), wbuf_avail(&b), &st, &why) == ERR_UNSUPPORTED &&
-	      strstr(why.text, "version 2") != NULL, "version 2: %s", why.text);
+	      strstr(why.text, "version 1") != NULL, "version 1: %s", why.text);
 	status_free(&st);
 	wbuf_free(&b);
 
-	status_blob(&b, 1, 7);          /* a flag must be 0 or 1 */
+	status_blob(&b, 2, 7);          /* a flag must be 0 or 1 */
 	CHECK(status_decode(wbuf_ptr(&b), wbuf_avail(&b), &st, &why) == ERR_FORMAT, "flag 7");
 	status_free(&st);
 	wbuf_free(&b);
