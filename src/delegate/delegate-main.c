@@ -4,135 +4,138 @@
  * (guarded-exec@p11guard), opens the TCP connection only once the agent accepted, and then
  * only moves bytes: the server's to the agent and back, its own input to the command, the
  * command's output to its own. The agent verifies the server, logs in and writes every packet.
- *
- *   p11guard-ssh [-v] [-p PORT] [-l USER] [USER@]HOST COMMAND...
+ * Its command line is ssh's (delegate-args.c); the configuration is ssh's, read through
+ * `ssh -G` (delegate-config.c).
  *
  * Exit status: the command's, or 255 for p11guard-ssh's own errors and refusals, as ssh.
  */
-#include <errno.h>
-#include <pwd.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "delegate-args.h"
+#include "delegate-config.h"
 #include "delegate.h"
+#include "match.h"
 
 #define FAILED DELEGATE_FAILED
 
-static void usage(FILE *f)
+/* A NAME=VALUE of SetEnv (ssh -G quotes one with spaces) into the request; 0 or -1. */
+static int set_env(struct guard_request_wire *g, const char *entry)
 {
-	fprintf(f, "usage: p11guard-ssh [-vV] [-p PORT] [-l USER] [USER@]HOST COMMAND...\n");
+	size_t len = strlen(entry);
+	char *copy, *eq;
+
+	if (len >= 2 && entry[0] == '"' && entry[len - 1] == '"')
+		copy = strndup(entry + 1, len - 2);
+	else
+		copy = strdup(entry);
+	if (copy == NULL || (eq = strchr(copy, '=')) == NULL || g->nenv >= SSH_MAX_ENV) {
+		free(copy);
+		return -1;
+	}
+	*eq = '\0';
+	if (!guard_env_ok(copy, eq + 1)) {
+		fprintf(stderr, "p11guard-ssh: SetEnv %s: not a variable a request may carry\n",
+		        copy);
+		free(copy);
+		return -1;
+	}
+	g->env[g->nenv++] = (struct ssh_env){ copy, eq + 1 };
+	return 0;
 }
 
-/* 1 to 65535, all digits; 0 for anything else. */
-static uint32_t port_number(const char *s)
-{
-	char *end;
-	unsigned long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return 0;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	return errno == 0 && *end == '\0' && v >= 1 && v <= 65535 ? (uint32_t)v : 0;
-}
-
-/*
- * LANG and LC_*, as Debian's ssh_config sends them (SendEnv LANG LC_*). The agent passes on
- * those the guarded rule lists (env:), and the server those it accepts; the copies stay
- * with the request until the end.
- */
-static void locale_env(struct guard_request_wire *g)
+/* The variables SendEnv names, from our environment; SetEnv's, given. The agent passes on
+ * those the guarded rule lists (env:), the server those it accepts. */
+static int environment(struct guard_request_wire *g, const struct delegate_config *c)
 {
 	extern char **environ;
 
-	for (char **e = environ; *e != NULL && g->nenv < SSH_MAX_ENV; e++) {
+	for (char **e = environ; *e != NULL; e++) {
 		char *eq = strchr(*e, '='), *name;
+		int wanted = 0;
 
-		if (eq == NULL || (strncmp(*e, "LANG=", 5) != 0 && strncmp(*e, "LC_", 3) != 0) ||
-		    (name = strndup(*e, (size_t)(eq - *e))) == NULL)
+		if (eq == NULL || (name = strndup(*e, (size_t)(eq - *e))) == NULL)
 			continue;
-		if (guard_env_ok(name, eq + 1))
+		for (size_t i = 0; i < c->nsend_env && !wanted; i++)
+			wanted = match_pattern(name, c->send_env[i]);
+		if (wanted && guard_env_ok(name, eq + 1) && g->nenv < SSH_MAX_ENV)
 			g->env[g->nenv++] = (struct ssh_env){ name, eq + 1 };
 		else
 			free(name);
 	}
+	for (size_t i = 0; i < c->nset_env; i++)
+		if (set_env(g, c->set_env[i]) != 0)
+			return -1;
+	return 0;
 }
 
-/* The command's words joined as ssh joins them. */
-static char *join(char **argv, int argc)
+static int run(const struct delegate_args *a)
 {
-	size_t len = 1;
-	char *out;
+	struct guard_request_wire g = { .version = GUARD_VERSION, .kind = a->kind,
+	                                .command = a->command, .relay_only = 1 };
+	struct delegate_options opts = { a->verbose && !a->quiet, NULL, 0, 0 };
+	struct delegate_config c;
+	struct reason why;
+	int status = FAILED;
 
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	if ((out = calloc(1, len)) == NULL)
-		return NULL;
-	for (int i = 0; i < argc; i++) {
-		if (i > 0)
-			strcat(out, " ");
-		strcat(out, argv[i]);
+	reason_clear(&why);
+	if (delegate_config_read(a->ssh_g, &c, &why) != ERR_OK) {
+		fprintf(stderr, "p11guard-ssh: %s\n", why.text);
+		goto out;
 	}
-	return out;
+	if (c.tty == TTY_FORCE) {
+		fprintf(stderr, "p11guard-ssh: RequestTTY force is refused: a terminal is not in "
+		        "this release\n");
+		goto out;
+	}
+	if (c.tty == TTY_YES && !a->quiet)
+		fprintf(stderr, "p11guard-ssh: no terminal is allocated (not in this release)\n");
+	if (environment(&g, &c) != 0)
+		goto out;
+	if (a->stdin_null) {
+		int null = open("/dev/null", O_RDONLY);
+
+		if (null < 0 || dup2(null, STDIN_FILENO) < 0) {
+			perror("p11guard-ssh: /dev/null");
+			goto out;
+		}
+		close(null);
+	}
+	g.host = c.hostname;
+	g.user = c.user;
+	g.port = c.port;
+	opts.family = c.family;
+	opts.connect_timeout = c.connect_timeout;
+	status = delegate_run(&g, getenv("SSH_AUTH_SOCK"), &opts);
+out:
+	for (size_t i = 0; i < g.nenv; i++)
+		free((char *)g.env[i].name);
+	delegate_config_free(&c);
+	return status;
 }
 
 int main(int argc, char **argv)
 {
-	struct guard_request_wire g = { .version = GUARD_VERSION, .port = 22,
-	                                .kind = SSH_SESSION_EXEC, .relay_only = 1 };
-	const char *user = NULL, *sock = getenv("SSH_AUTH_SOCK");
-	char *target, *at, *command = NULL;
-	struct passwd *pw;
-	struct delegate_options opts = { 0, NULL };
-	int ch, status;
+	struct delegate_args a;
+	enum delegate_parsed parsed;
+	int status = FAILED;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt(argc, argv, "+vVp:l:h")) != -1) {
-		switch (ch) {
-		case 'v': opts.verbose = 1; break;
-		case 'V':
-			fprintf(stderr, "p11guard-ssh %s (guarded-exec version %d)\n", PACKAGE_VERSION,
-			        GUARD_VERSION);
-			return 0;
-		case 'p':
-			if ((g.port = port_number(optarg)) == 0) {
-				fprintf(stderr, "p11guard-ssh: bad port \"%s\" (1 to 65535)\n", optarg);
-				return FAILED;
-			}
-			break;
-		case 'l': user = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return FAILED;
-		}
+	parsed = delegate_args_parse(argc, argv, &a);
+	if (parsed == ARGS_DONE)
+		status = 0;
+	else if (parsed == ARGS_RUN && a.print_config) {
+		/* git runs this first: exit 0 tells it the program takes ssh's options. */
+		fflush(stdout);
+		execvp("ssh", a.ssh_g);
+		perror("p11guard-ssh: ssh -G");
+	} else if (parsed == ARGS_RUN) {
+		status = run(&a);
 	}
-	if (argc - optind < 2) {
-		fprintf(stderr, "p11guard-ssh: a host and a command are needed (a guarded session "
-		        "runs one command)\n");
-		usage(stderr);
-		return FAILED;
-	}
-	target = argv[optind];
-	if ((at = strrchr(target, '@')) != NULL) {
-		*at = '\0';
-		user = target;
-		target = at + 1;
-	}
-	if (user == NULL && (pw = getpwuid(getuid())) != NULL)
-		user = pw->pw_name;
-	if ((command = join(argv + optind + 1, argc - optind - 1)) == NULL || user == NULL) {
-		free(command);
-		return FAILED;
-	}
-	g.host = target;
-	g.user = (char *)user;
-	g.command = command;
-	locale_env(&g);
-	status = delegate_run(&g, sock, &opts);
-	for (size_t i = 0; i < g.nenv; i++)
-		free((char *)g.env[i].name);
-	free(command);
+	delegate_args_free(&a);
 	return status;
 }

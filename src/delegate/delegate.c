@@ -1,5 +1,6 @@
 /* The delegate's relay: the request, the server connection, the frames. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -63,9 +64,35 @@ static int ask(int fd, const struct guard_request_wire *g)
 	return -1;
 }
 
-static int connect_server(const char *host, unsigned port)
+/* connect(), within `seconds` when that is not 0 (ConnectTimeout). */
+static int connect_within(int fd, const struct sockaddr *addr, socklen_t len, int seconds)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
+	struct pollfd p = { fd, POLLOUT, 0 };
+	int flags = fcntl(fd, F_GETFL), err = 0, r;
+	socklen_t err_len = sizeof(err);
+
+	if (seconds == 0)
+		return connect(fd, addr, len);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return -1;
+	r = connect(fd, addr, len);
+	if (r != 0 && errno == EINPROGRESS) {
+		r = poll(&p, 1, seconds * 1000);
+		if (r == 0)
+			errno = ETIMEDOUT;
+		r = r == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len) == 0 && err == 0 ?
+		    0 : -1;
+		if (err != 0)
+			errno = err;
+	}
+	if (r == 0 && fcntl(fd, F_SETFL, flags) < 0)
+		return -1;
+	return r;
+}
+
+static int connect_server(const struct delegate_options *o, const char *host, unsigned port)
+{
+	struct addrinfo hints = { .ai_family = o->family, .ai_socktype = SOCK_STREAM }, *res, *ai;
 	char service[16];
 	int fd = -1, e;
 
@@ -77,7 +104,7 @@ static int connect_server(const char *host, unsigned port)
 	for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
 		if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol)) < 0)
 			continue;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+		if (connect_within(fd, ai->ai_addr, ai->ai_addrlen, o->connect_timeout) != 0) {
 			close(fd);
 			fd = -1;
 		}
@@ -337,7 +364,7 @@ int delegate_run(const struct guard_request_wire *g, const char *sock,
 		return FAILED;
 	}
 	if (ask(agent, g) == 0) {
-		server = connect_server(g->host, t != NULL && t->server_port ? t->server_port :
+		server = connect_server(o, g->host, t != NULL && t->server_port ? t->server_port :
 		                        g->port);
 		if ((t == NULL || extra_frames(t, t->before_connected, agent) == 0) &&
 		    send_first_frame(agent, server < 0 ? GF_ABORT : GF_CONNECTED, g->host) == 0 &&

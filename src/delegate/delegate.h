@@ -27,6 +27,8 @@ struct delegate_tamper {
 struct delegate_options {
 	int verbose;                            /* the agent's progress on stderr */
 	const struct delegate_tamper *tamper;   /* NULL but in tests */
+	int family;                             /* AF_UNSPEC, AF_INET, AF_INET6 */
+	int connect_timeout;                    /* seconds; 0: the system's */
 };
 
 /* Asks, connects, relays: the command's exit status, or DELEGATE_FAILED. */

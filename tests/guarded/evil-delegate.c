@@ -210,7 +210,7 @@ int main(int argc, char **argv)
 	                             .before_connected = before_connected,
 	                             .after_connected = after_connected, .idle_ms = IDLE_MS,
 	                             .ctx = &a };
-	struct delegate_options o = { 1, &t };
+	struct delegate_options o = { .verbose = 1, .tamper = &t };
 	struct guard_request_wire g = { .version = GUARD_VERSION, .kind = SSH_SESSION_EXEC,
 	                                .relay_only = 1 };
 	const char *arg = NULL;

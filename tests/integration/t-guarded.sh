@@ -12,13 +12,13 @@ DELEGATE=$top_builddir/p11guard-ssh
 exit_of() { rc=0; "$@" > "$T/stdout" 2> "$T/stderr" || rc=$?; echo "$rc"; }
 [ "$(exit_of "$DELEGATE" -h)" = 0 ] && grep -q "^usage: p11guard-ssh" "$T/stdout" || fail "-h"
 [ "$(exit_of "$DELEGATE" -V)" = 0 ] && grep -q "^p11guard-ssh [0-9]" "$T/stderr" || fail "-V"
-[ "$(exit_of "$DELEGATE" -Z host cmd)" = 255 ] && grep -q "^usage: p11guard-ssh" "$T/stderr" ||
-	fail "an unknown option: $(cat "$T/stderr")"
+[ "$(exit_of "$DELEGATE" -Z host cmd)" = 255 ] && grep -q "unknown option -Z" "$T/stderr" &&
+	grep -q "^usage: p11guard-ssh" "$T/stderr" || fail "an unknown option: $(cat "$T/stderr")"
 for bad in 0 65536 22x "" -1; do
-	[ "$(exit_of "$DELEGATE" -p "$bad" host cmd)" = 255 ] &&
-		grep -q "bad port \"$bad\" (1 to 65535)" "$T/stderr" || fail "-p '$bad' taken"
+	[ "$(exit_of "$DELEGATE" -p "$bad" host cmd)" = 255 ] && grep -q "Bad port '$bad'" "$T/stderr" &&
+		grep -q "ssh -G refused" "$T/stderr" || fail "-p '$bad' taken: $(cat "$T/stderr")"
 done
-[ "$(exit_of "$DELEGATE" host)" = 255 ] && grep -q "a host and a command are needed" "$T/stderr" ||
+[ "$(exit_of "$DELEGATE" host)" = 255 ] && grep -q "a command is needed" "$T/stderr" ||
 	fail "no command: $(cat "$T/stderr")"
 [ "$(exit_of env -u SSH_AUTH_SOCK "$DELEGATE" host cmd)" = 255 ] && [ ! -s "$T/stdout" ] &&
 	grep -q "SSH_AUTH_SOCK" "$T/stderr" || fail "no agent: $(cat "$T/stderr")"
