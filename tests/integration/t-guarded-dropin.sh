@@ -15,7 +15,8 @@ GUARDED_RULES="    - action: allow                     # file transfer, to T onl
       subsystems: [ sftp ]"
 guarded_setup "[ \"git-upload-pack '$T/repo.git'\", \"git-receive-pack '$T/repo.git'\",
                  \"git-upload-pack '$T/other.git'\", \"scp -t $T/legacy\", \"scp -f $T/legacy\",
-                 \"echo alias\", cat ]" '[ GIT_PROTOCOL ]'
+                 \"echo alias\", cat,
+                 \"rsync --server --sender -logDtpre.iLsfxCIvu . $T/src/\" ]" '[ GIT_PROTOCOL ]'
 
 # The repository on T, and a second one whose pushes the policy does not allow.
 git init -q --bare "$T/repo.git"
@@ -66,6 +67,22 @@ from_i "sftp -q -S $DELEGATE -P $T_PORT -b $T/batch root@127.0.0.1" > /dev/null 
 	fail "sftp -b: $(cat "$T/err")"
 cmp -s "$T/file" "$T/sftp-get" || fail "sftp: the copy differs"
 ok "scp both ways in SFTP mode and with -O, sftp in batch mode"
+
+# rsync: one direction for one path, as the exact command rsync sends (p11guard why shows it).
+mkdir -p "$T/src/sub" "$T/secret"
+head -c 100000 /dev/urandom > "$T/src/sub/data"
+echo secret > "$T/secret/key"
+from_i "rsync -a -e '$DELEGATE -p $T_PORT' root@127.0.0.1:$T/src/ $T/dst/" 2> "$T/err" ||
+	fail "rsync pull: $(cat "$T/err")"
+cmp -s "$T/src/sub/data" "$T/dst/sub/data" || fail "rsync: the copy differs"
+rc=0
+from_i "rsync -a -e '$DELEGATE -p $T_PORT' root@127.0.0.1:$T/secret/ $T/stolen/" 2> "$T/err" || rc=$?
+[ "$rc" != 0 ] && [ ! -e "$T/stolen/key" ] && grep -q "no guarded rule allows the command \"rsync --server --sender .* $T/secret/\"" "$T/err" ||
+	fail "rsync of another path: $rc $(cat "$T/err")"
+rc=0
+from_i "rsync -a -e '$DELEGATE -p $T_PORT' $T/secret/ root@127.0.0.1:$T/src/" 2> "$T/err" || rc=$?
+[ "$rc" != 0 ] && [ ! -e "$T/src/key" ] || fail "rsync push to the allowed path: $rc"
+ok "rsync -e p11guard-ssh: the allowed pull of one directory; another path or the other direction refused"
 
 cat > "$T/ssh_config" <<CONF
 Host target
