@@ -32,7 +32,7 @@ static const char passed_on[] = "46CFilopcmPx";
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: p11guard-ssh [-46CnqsTvVx] [-F configfile] [-l user] [-o option]\n"
+	fprintf(f, "usage: p11guard-ssh [-46CnqsTtvVx] [-F configfile] [-l user] [-o option]\n"
 	        "                    [-p port] [user@]host command...\n"
 	        "       p11guard-ssh -s [options] [user@]host subsystem\n"
 	        "       p11guard-ssh -G [options] [user@]host\n");
@@ -82,8 +82,8 @@ static int option(struct delegate_args *a, int ch, const char *arg)
 {
 	char flag[3] = { '-', (char)ch, '\0' };
 
-	if (ch == 't') {
-		a->tty++;       /* refused below unless it only prints the configuration */
+	if (ch == 't' || ch == 'T') {
+		a->tty = ch == 'T' ? -1 : a->tty < 0 ? a->tty : a->tty + 1;
 		return 0;
 	}
 	if (refuse(ch))
@@ -94,8 +94,8 @@ static int option(struct delegate_args *a, int ch, const char *arg)
 	case 'n': a->stdin_null = 1; return 0;
 	case 's': a->kind = SSH_SESSION_SUBSYSTEM; return 0;
 	case 'G': a->print_config = 1; return 0;
-	case 'T': case 'k': case 'y': case 'E': case 'e':
-		return 0;       /* no terminal is the default; the rest changes nothing here */
+	case 'k': case 'y': case 'E': case 'e':
+		return 0;       /* these change nothing here */
 	}
 	if (strchr(passed_on, ch) == NULL) {
 		fprintf(stderr, "p11guard-ssh: unknown option -%c\n", ch);
@@ -139,11 +139,6 @@ enum delegate_parsed delegate_args_parse(int argc, char **argv, struct delegate_
 		}
 		if (option(a, ch, optarg) != 0)
 			return ARGS_BAD;
-	}
-	if (a->tty > 0 && !a->print_config) {
-		fprintf(stderr, "p11guard-ssh: -t is refused: a terminal is not in this release; "
-		        "commands run without one (-T)\n");
-		return ARGS_BAD;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "p11guard-ssh: no host given\n");

@@ -19,7 +19,8 @@ struct delegate_args {
 	size_t nssh_g;
 	enum ssh_session_kind kind;
 	char *command;                  /* exec: the words joined; subsystem: its name */
-	int verbose, quiet, stdin_null, print_config, tty;      /* tty: how many -t */
+	int verbose, quiet, stdin_null, print_config;
+	int tty;                        /* -1: -T; else how many -t */
 };
 
 /* ARGS_DONE after --help or --version (printed); ARGS_BAD after a message on stderr. */

@@ -18,6 +18,7 @@
 
 #include "delegate-args.h"
 #include "delegate-config.h"
+#include "delegate-tty.h"
 #include "delegate.h"
 #include "match.h"
 
@@ -73,28 +74,54 @@ static int environment(struct guard_request_wire *g, const struct delegate_confi
 	return 0;
 }
 
+/*
+ * Whether the session gets a terminal, as ssh decides: -T never; -tt always; -t or
+ * RequestTTY yes when stdin is one; RequestTTY auto not for a command. -1 on failure.
+ */
+static int terminal(const struct delegate_args *a, const struct delegate_config *c,
+                    struct guard_request_wire *g, struct wbuf *modes)
+{
+	int force = a->tty >= 2 || (a->tty == 0 && c->tty == TTY_FORCE);
+	int want = force || a->tty == 1 || (a->tty == 0 && c->tty == TTY_YES);
+
+	if (!want || a->tty < 0)
+		return 0;
+	if (!isatty(STDIN_FILENO) && !force) {
+		if (!a->quiet)
+			fprintf(stderr, "Pseudo-terminal will not be allocated because stdin is not a "
+			        "terminal.\n");
+		return 0;
+	}
+	g->pty = 1;
+	if (isatty(STDIN_FILENO))
+		return delegate_tty_describe(&g->term, modes);
+	/* Forced without a terminal here: the server's defaults, as ssh -tt gives them. */
+	g->term = (struct ssh_pty){ getenv("TERM") ? getenv("TERM") : "dumb", 80, 24, 0, 0,
+	                            NULL, 0 };
+	if (wbuf_put_u8(modes, 0) != ERR_OK)
+		return -1;
+	g->term.modes = wbuf_ptr(modes);
+	g->term.modes_len = wbuf_avail(modes);
+	return 0;
+}
+
 static int run(const struct delegate_args *a)
 {
 	struct guard_request_wire g = { .version = GUARD_VERSION, .kind = a->kind,
 	                                .command = a->command, .relay_only = 1 };
-	struct delegate_options opts = { a->verbose && !a->quiet, NULL, 0, 0 };
+	struct delegate_options opts = { .verbose = a->verbose && !a->quiet };
 	struct delegate_config c;
 	struct reason why;
+	struct wbuf modes;
 	int status = FAILED;
 
 	reason_clear(&why);
+	wbuf_init(&modes, GUARD_MAX_MODES);
 	if (delegate_config_read(a->ssh_g, &c, &why) != ERR_OK) {
 		fprintf(stderr, "p11guard-ssh: %s\n", why.text);
 		goto out;
 	}
-	if (c.tty == TTY_FORCE) {
-		fprintf(stderr, "p11guard-ssh: RequestTTY force is refused: a terminal is not in "
-		        "this release\n");
-		goto out;
-	}
-	if (c.tty == TTY_YES && !a->quiet)
-		fprintf(stderr, "p11guard-ssh: no terminal is allocated (not in this release)\n");
-	if (environment(&g, &c) != 0)
+	if (terminal(a, &c, &g, &modes) != 0 || environment(&g, &c) != 0)
 		goto out;
 	if (a->stdin_null) {
 		int null = open("/dev/null", O_RDONLY);
@@ -110,11 +137,13 @@ static int run(const struct delegate_args *a)
 	g.port = c.port;
 	opts.family = c.family;
 	opts.connect_timeout = c.connect_timeout;
+	opts.tty = g.pty && isatty(STDIN_FILENO);
 	status = delegate_run(&g, getenv("SSH_AUTH_SOCK"), &opts);
 out:
 	for (size_t i = 0; i < g.nenv; i++)
 		free((char *)g.env[i].name);
 	delegate_config_free(&c);
+	wbuf_free(&modes);
 	return status;
 }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "agent-client.h"
 #include "agent-proto.h"
+#include "delegate-tty.h"
 #include "delegate.h"
 
 #define FAILED DELEGATE_FAILED
@@ -204,6 +206,32 @@ static int on_frame(const struct delegate_options *o, unsigned *sent, uint32_t *
 	}
 }
 
+static volatile sig_atomic_t resized;
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	resized = 1;
+}
+
+/* The terminal's new size as a WINDOW frame. */
+static int queue_window(struct wbuf *to_agent)
+{
+	uint32_t size[4];
+	struct wbuf b;
+	int r = 0;
+
+	resized = 0;
+	delegate_tty_size(size);
+	wbuf_init(&b, 16);
+	for (int i = 0; i < 4 && r == 0; i++)
+		r = wbuf_put_u32(&b, size[i]) == ERR_OK ? 0 : -1;
+	if (r == 0)
+		r = queue_frame(to_agent, GF_WINDOW, wbuf_ptr(&b), wbuf_avail(&b));
+	wbuf_free(&b);
+	return r;
+}
+
 /* Tests only: server bytes through the hook, as SERVER_DATA frames. */
 static int server_data_tampered(const struct delegate_tamper *t, unsigned n, const uint8_t *p,
                                 size_t len, struct wbuf *to_agent)
@@ -267,6 +295,8 @@ static int relay(const struct delegate_options *o, int agent, int server)
 			fprintf(stderr, "p11guard-ssh: nothing moved for %d ms\n", t->idle_ms);
 			break;
 		}
+		if (resized && queue_window(&to_agent) != 0)
+			break;
 		if (pfd[0].revents & POLLIN) {
 			if ((n = read(agent, buf, sizeof(buf))) <= 0) {
 				fprintf(stderr, "p11guard-ssh: the agent closed the session\n");
@@ -335,6 +365,19 @@ static int send_first_frame(int agent, enum guard_frame_type type, const char *h
 	return r;
 }
 
+/* Once accepted: raw mode, and the size sent again when the window changes. */
+static int start_terminal(void)
+{
+	struct sigaction sa = { .sa_handler = on_winch };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGWINCH, &sa, NULL) != 0 || delegate_tty_raw() != 0) {
+		perror("p11guard-ssh: the terminal");
+		return -1;
+	}
+	return 0;
+}
+
 /* Tests only: frames a hook adds around CONNECTED. */
 static int extra_frames(const struct delegate_tamper *t,
                         void (*hook)(void *, struct wbuf *), int agent)
@@ -368,8 +411,10 @@ int delegate_run(const struct guard_request_wire *g, const char *sock,
 		                        g->port);
 		if ((t == NULL || extra_frames(t, t->before_connected, agent) == 0) &&
 		    send_first_frame(agent, server < 0 ? GF_ABORT : GF_CONNECTED, g->host) == 0 &&
-		    server >= 0 && (t == NULL || extra_frames(t, t->after_connected, agent) == 0))
+		    server >= 0 && (t == NULL || extra_frames(t, t->after_connected, agent) == 0) &&
+		    (!o->tty || start_terminal() == 0))
 			status = relay(o, agent, server);
+		delegate_tty_restore();
 		if (server >= 0)
 			close(server);
 	}

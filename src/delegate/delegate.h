@@ -29,6 +29,7 @@ struct delegate_options {
 	const struct delegate_tamper *tamper;   /* NULL but in tests */
 	int family;                             /* AF_UNSPEC, AF_INET, AF_INET6 */
 	int connect_timeout;                    /* seconds; 0: the system's */
+	int tty;                                /* the request has a pty: raw mode, SIGWINCH */
 };
 
 /* Asks, connects, relays: the command's exit status, or DELEGATE_FAILED. */

@@ -114,11 +114,10 @@ refused "X11 forwarding" -X
 refused "a jump host" -J jump
 refused "stdio forwarding" -W h:22
 refused "connection sharing" -M
-refused "a terminal" -t
 refused "jump host" -o ProxyJump=jump
 refused "proxy command" -o ProxyCommand=nc
 refused "agent forwarding" -o ForwardAgent=yes
 refused "X11 forwarding" -o "ForwardX11 yes"
 refused "local port forwarding" -o "LocalForward=1234 localhost:22"
 refused "connection sharing" -o ControlMaster=auto
-ok "forwardings, proxies, sharing and a terminal are refused by name, exit 255"
+ok "forwardings, proxies and connection sharing are refused by name, exit 255"
