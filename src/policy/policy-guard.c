@@ -1,8 +1,9 @@
 /*
  * Guarded rules: which command may run where, decided before the agent opens anything.
- * Commands match exactly, or a template whose '*' stays inside one single-quoted word: the
- * server runs `$SHELL -c "<command>"`, so a wildcard anywhere else would let the delegate
- * add shell syntax ("'/srv/x'; id; echo '.git'").
+ * Commands match exactly, or a template whose '*' stays inside one single-quoted word or,
+ * unquoted, inside one word of characters a shell gives no meaning: the server runs
+ * `$SHELL -c "<command>"`, so a wildcard that could match a quote, a space or a ';' would
+ * let the delegate add shell syntax ("'/srv/x'; id; echo '.git'"). No '*' matches "..".
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,11 +26,6 @@ int policy_exec_template_ok(const char *t, const char **problem)
 		}
 		if (*p == '\'')
 			quoted = !quoted;
-		else if (*p == '*' && !quoted) {
-			*problem = "'*' may stand only inside a single-quoted word ('/srv/*.git'): "
-			           "elsewhere it could match shell syntax";
-			return 0;
-		}
 	}
 	if (quoted) {
 		*problem = "a single quote is not closed";
@@ -38,27 +34,45 @@ int policy_exec_template_ok(const char *t, const char **problem)
 	return 1;
 }
 
-/* '*' matches any run of characters but a quote and a newline (it cannot leave its word). */
-static int match_from(const char *t, const char *s)
+/* What an unquoted '*' may match: characters with no meaning to a shell, no space. */
+#define PLAIN "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./,:=+@%-"
+
+/*
+ * Whether '*' may take in `c` after `from`..`c`: inside single quotes anything but a quote
+ * and a newline (it cannot leave its word); unquoted, only PLAIN characters (no shell
+ * syntax, no second word). Never "..": a path template must not climb out of its directory.
+ */
+static int may_take(const char *from, const char *c, int quoted)
+{
+	if (*c == '\0' || *c == '\n' || *c == '\'')
+		return 0;
+	if (*c == '.' && c > from && c[-1] == '.')
+		return 0;
+	return quoted || strchr(PLAIN, *c) != NULL;
+}
+
+static int match_from(const char *t, const char *s, int quoted)
 {
 	for (; *t != '\0'; t++, s++) {
 		if (*t == '*') {
 			for (const char *end = s;; end++) {
-				if (match_from(t + 1, end))
+				if (match_from(t + 1, end, quoted))
 					return 1;
-				if (*end == '\0' || *end == '\'' || *end == '\n')
+				if (!may_take(s, end, quoted))
 					return 0;
 			}
 		}
 		if (*s != *t)
 			return 0;
+		if (*t == '\'')
+			quoted = !quoted;
 	}
 	return *s == '\0';
 }
 
 int policy_exec_matches(const char *t, const char *command)
 {
-	return strchr(command, '\n') == NULL && match_from(t, command);
+	return strchr(command, '\n') == NULL && match_from(t, command, 0);
 }
 
 int policy_guard_env(const struct policy_guard *g, const char *name)

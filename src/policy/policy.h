@@ -102,8 +102,9 @@ void policy_decide_guarded(const struct policy *p, const struct guard_request *r
                            struct guard_decision *d);
 /* Whether a guarded rule passes environment variable `name` on. */
 int policy_guard_env(const struct policy_guard *g, const char *name);
-/* `exec` entries: an exact string, or a template whose every '*' lies inside one
- * single-quoted word; '*' then matches any run of characters but a quote and a newline. */
+/* `exec` entries: an exact string, or a template. Inside single quotes '*' matches any run
+ * of characters but a quote and a newline; unquoted, a run of characters a shell gives no
+ * meaning (letters, digits, _./,:=+@%-); never "..". */
 int policy_exec_template_ok(const char *t, const char **problem);
 int policy_exec_matches(const char *t, const char *command);
 

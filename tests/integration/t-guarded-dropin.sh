@@ -16,7 +16,7 @@ GUARDED_RULES="    - action: allow                     # file transfer, to T onl
 guarded_setup "[ \"git-upload-pack '$T/repo.git'\", \"git-receive-pack '$T/repo.git'\",
                  \"git-upload-pack '$T/other.git'\", \"scp -t $T/legacy\", \"scp -f $T/legacy\",
                  \"echo alias\", cat,
-                 \"rsync --server --sender -logDtpre.iLsfxCIvu . $T/src/\" ]" '[ GIT_PROTOCOL ]'
+                 \"rsync --server --sender -logDtpre.iLsfxCIvu . $T/src/*\" ]" '[ GIT_PROTOCOL ]'
 
 # The repository on T, and a second one whose pushes the policy does not allow.
 git init -q --bare "$T/repo.git"
@@ -68,7 +68,8 @@ from_i "sftp -q -S $DELEGATE -P $T_PORT -b $T/batch root@127.0.0.1" > /dev/null 
 cmp -s "$T/file" "$T/sftp-get" || fail "sftp: the copy differs"
 ok "scp both ways in SFTP mode and with -O, sftp in batch mode"
 
-# rsync: one direction for one path, as the exact command rsync sends (p11guard why shows it).
+# rsync: one direction for one directory, by a template with an unquoted '*' (rsync does not
+# quote; there '*' matches only characters a shell gives no meaning, never "..").
 mkdir -p "$T/src/sub" "$T/secret"
 head -c 100000 /dev/urandom > "$T/src/sub/data"
 echo secret > "$T/secret/key"
@@ -82,7 +83,10 @@ from_i "rsync -a -e '$DELEGATE -p $T_PORT' root@127.0.0.1:$T/secret/ $T/stolen/"
 rc=0
 from_i "rsync -a -e '$DELEGATE -p $T_PORT' $T/secret/ root@127.0.0.1:$T/src/" 2> "$T/err" || rc=$?
 [ "$rc" != 0 ] && [ ! -e "$T/src/key" ] || fail "rsync push to the allowed path: $rc"
-ok "rsync -e p11guard-ssh: the allowed pull of one directory; another path or the other direction refused"
+rc=0
+from_i "rsync -a -e '$DELEGATE -p $T_PORT' root@127.0.0.1:$T/src/../secret/ $T/climbed/" 2> "$T/err" || rc=$?
+[ "$rc" != 0 ] && [ ! -e "$T/climbed/key" ] || fail "rsync out of the directory with ..: $rc"
+ok "rsync -e p11guard-ssh: a pull under one directory by a template; another path, .. or the other direction refused"
 
 cat > "$T/ssh_config" <<CONF
 Host target

@@ -266,7 +266,25 @@ static void test_exec_templates(void)
 	CHECK(!policy_exec_matches(t, "git-upload-pack '/srv/app.git' extra"), "a suffix");
 	CHECK(!policy_exec_matches("uptime", "uptime; id"), "exact means exact");
 	CHECK(policy_exec_matches("uptime", "uptime"), "exact");
-	CHECK(!policy_exec_template_ok("rsync --server *", &problem), "a bare wildcard");
+	/* Unquoted, '*' is one word of characters a shell gives no meaning (rsync's paths). */
+	t = "rsync --server --sender -logDtpre.iLsfxCIvu . /srv/data/*";
+	CHECK(policy_exec_template_ok(t, &problem), "an unquoted wildcard: %s", problem);
+	CHECK(policy_exec_matches(t, "rsync --server --sender -logDtpre.iLsfxCIvu . /srv/data/a/"),
+	      "a plain path");
+	CHECK(!policy_exec_matches(t, "rsync --server --sender -logDtpre.iLsfxCIvu . /srv/data/a b"),
+	      "a second word");
+	CHECK(!policy_exec_matches(t, "rsync --server --sender -logDtpre.iLsfxCIvu . /srv/data/x;id"),
+	      "shell syntax");
+	CHECK(!policy_exec_matches(t, "rsync --server --sender -logDtpre.iLsfxCIvu . /srv/data/$(id)"),
+	      "a substitution");
+	CHECK(!policy_exec_matches(t, "rsync --server --sender -logDtpre.iLsfxCIvu . /srv/data/../../etc/"),
+	      "climbing out unquoted");
+	/* Regression: a quoted '*' matched "..", so a template for the repositories under /srv
+	 * allowed any repository on the server. */
+	CHECK(!policy_exec_matches("git-upload-pack '/srv/*.git'",
+	                           "git-upload-pack '/srv/../home/u/secret.git'"), "climbing out quoted");
+	CHECK(policy_exec_matches("git-upload-pack '/srv/*.git'", "git-upload-pack '/srv/a.b.git'"),
+	      "single dots are names");
 	CHECK(!policy_exec_template_ok("echo 'unclosed", &problem), "an unclosed quote");
 	CHECK(!policy_exec_template_ok("", &problem), "empty");
 	CHECK(policy_exec_matches("a '*' b '*'", "a 'x' b 'y'"), "two quoted wildcards");
@@ -343,8 +361,8 @@ static void test_bad_guarded(void)
 	static const struct {
 		const char *guarded, *want;
 	} cases[] = {
-		{ "    - action: allow\n      exec: [ \"rsync --server *\" ]\n",
-		  "g.yaml:6:15: exec \"rsync --server *\": '*' may stand only inside" },
+		{ "    - action: allow\n      exec: [ \"echo 'unclosed\" ]\n",
+		  "g.yaml:6:15: exec \"echo 'unclosed\": a single quote is not closed" },
 		{ "    - action: allow\n      clients: ssh\n", "g.yaml:6:7: unknown key \"clients\"" },
 		{ "    - action: allow\n      mode: teleport\n", "expected relay or handoff" },
 		{ "    - action: allow\n      forwarding: maybe\n",
