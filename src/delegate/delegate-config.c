@@ -101,6 +101,14 @@ int delegate_config_line(struct delegate_config *c, const char *line, struct rea
 			return reason_set(why, ERR_FORMAT, "ssh -G gave the connect timeout \"%.40s\"",
 			                  value);
 		c->connect_timeout = strcmp(value, "none") == 0 ? 0 : (int)n;
+	} else if (strcmp(key, "serveraliveinterval") == 0 ||
+	           strcmp(key, "serveralivecountmax") == 0) {
+		if (!number(value, 86400, &n))
+			return reason_set(why, ERR_FORMAT, "ssh -G gave %s \"%.40s\"", key, value);
+		if (strcmp(key, "serveraliveinterval") == 0)
+			c->alive_interval = (int)n;
+		else
+			c->alive_count_max = (int)n;
 	} else if (strcmp(key, "addressfamily") == 0) {
 		c->family = strcmp(value, "inet") == 0 ? AF_INET :
 		            strcmp(value, "inet6") == 0 ? AF_INET6 : AF_UNSPEC;

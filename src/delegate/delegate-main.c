@@ -138,6 +138,8 @@ static int run(const struct delegate_args *a)
 	opts.family = c.family;
 	opts.connect_timeout = c.connect_timeout;
 	opts.tty = g.pty && isatty(STDIN_FILENO);
+	opts.alive_interval = c.alive_interval;
+	opts.alive_count_max = c.alive_count_max;
 	status = delegate_run(&g, getenv("SSH_AUTH_SOCK"), &opts);
 out:
 	for (size_t i = 0; i < g.nenv; i++)

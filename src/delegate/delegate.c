@@ -12,6 +12,7 @@
 
 #include "agent-client.h"
 #include "agent-proto.h"
+#include "deadline.h"
 #include "delegate-tty.h"
 #include "delegate.h"
 
@@ -259,8 +260,46 @@ static int server_data_tampered(const struct delegate_tamper *t, unsigned n, con
  * or the server (each waits in a buffer): both may be sending to us at that moment. Past
  * HIGH_WATER we stop reading what would add to a buffer, and TCP holds its sender back.
  */
+/* ServerAliveInterval: a KEEPALIVE when the server said nothing for that long; give up
+ * after CountMax of them went unanswered, as ssh does. */
+struct alive {
+	uint64_t interval_us, next_us;
+	int max, missed;
+};
+
+static int alive_timeout(const struct alive *a)
+{
+	uint64_t now = monotonic_us();
+
+	if (a->interval_us == 0)
+		return -1;
+	return a->next_us <= now ? 0 : (int)((a->next_us - now + 999) / 1000);
+}
+
+static void alive_heard(struct alive *a)
+{
+	a->missed = 0;
+	a->next_us = monotonic_us() + a->interval_us;
+}
+
+/* -1 when the server is given up. */
+static int alive_check(struct alive *a, struct wbuf *to_agent)
+{
+	if (a->interval_us == 0 || monotonic_us() < a->next_us)
+		return 0;
+	if (a->missed >= a->max) {
+		fprintf(stderr, "p11guard-ssh: Timeout, the server is not responding (%d keepalives "
+		        "unanswered)\n", a->missed);
+		return -1;
+	}
+	a->missed++;
+	a->next_us = monotonic_us() + a->interval_us;
+	return queue_frame(to_agent, GF_KEEPALIVE, (const uint8_t *)"", 0);
+}
+
 static int relay(const struct delegate_options *o, int agent, int server)
 {
+	struct alive alive = { (uint64_t)o->alive_interval * 1000000, 0, o->alive_count_max, 0 };
 	const struct delegate_tamper *t = o->tamper;
 	unsigned sent = 0, received = 0;
 	uint32_t credit = GUARD_STDIN_WINDOW;   /* STDIN the agent has room for */
@@ -272,6 +311,7 @@ static int relay(const struct delegate_options *o, int agent, int server)
 	wbuf_init(&in, 4 * GUARD_FRAME_MAX);
 	wbuf_init(&to_agent, 2 * HIGH_WATER);
 	wbuf_init(&to_server, 2 * HIGH_WATER);
+	alive_heard(&alive);
 	while (r == 0) {
 		int agent_busy = wbuf_avail(&to_agent) >= HIGH_WATER;
 		struct pollfd pfd[3] = {
@@ -288,13 +328,15 @@ static int relay(const struct delegate_options *o, int agent, int server)
 			if (pfd[i].events == 0)
 				pfd[i].fd = -1;
 
-		n = poll(pfd, 3, t != NULL && t->idle_ms > 0 ? t->idle_ms : -1);
+		n = poll(pfd, 3, t != NULL && t->idle_ms > 0 ? t->idle_ms : alive_timeout(&alive));
 		if (n < 0 && errno != EINTR)
 			break;
-		if (n == 0) {
+		if (n == 0 && t != NULL && t->idle_ms > 0) {
 			fprintf(stderr, "p11guard-ssh: nothing moved for %d ms\n", t->idle_ms);
 			break;
 		}
+		if (alive_check(&alive, &to_agent) != 0)
+			break;
 		if (resized && queue_window(&to_agent) != 0)
 			break;
 		if (pfd[0].revents & POLLIN) {
@@ -311,6 +353,8 @@ static int relay(const struct delegate_options *o, int agent, int server)
 		if (r == 0 && server_open && (pfd[1].revents & POLLIN)) {
 			n = read(server, buf, sizeof(buf));
 			server_open = n > 0;
+			if (n > 0)
+				alive_heard(&alive);
 			if (n > 0 && t != NULL && t->from_server != NULL) {
 				if (server_data_tampered(t, received++, buf, (size_t)n, &to_agent) != 0)
 					break;

@@ -30,6 +30,7 @@ struct delegate_options {
 	int family;                             /* AF_UNSPEC, AF_INET, AF_INET6 */
 	int connect_timeout;                    /* seconds; 0: the system's */
 	int tty;                                /* the request has a pty: raw mode, SIGWINCH */
+	int alive_interval, alive_count_max;    /* ServerAliveInterval (0: off), CountMax */
 };
 
 /* Asks, connects, relays: the command's exit status, or DELEGATE_FAILED. */

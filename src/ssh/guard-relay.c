@@ -173,6 +173,11 @@ int guard_relay_frame(struct guard_relay *g, enum guard_frame_type type,
 		return after_client(g);
 	case GF_WINDOW:
 		return window(g, payload);
+	case GF_KEEPALIVE:
+		if (wbuf_avail(payload) != 0)
+			return guard_relay_abort(g, 3, "a malformed KEEPALIVE frame");
+		(void)!ssh_client_keepalive(&g->client);
+		return after_client(g);
 	case GF_SERVER_CLOSED:
 		return guard_relay_abort(g, 4, "the connection to the server closed before the command "
 		                  "ended");

@@ -27,8 +27,9 @@ enum guard_frame_type {
 	GF_STDIN, GF_STDIN_EOF, GF_WINDOW,                      /* relay: delegate to agent */
 	GF_STDOUT, GF_STDERR, GF_EXIT,                          /* relay: agent to delegate */
 	GF_STDIN_CREDIT,                                        /* relay: agent to delegate */
+	GF_KEEPALIVE,   /* delegate to agent: ServerAliveInterval passed with no server bytes */
 };
-#define GF_LAST GF_STDIN_CREDIT
+#define GF_LAST GF_KEEPALIVE
 /*
  * Relay mode's input flow control: the delegate may have at most GUARD_STDIN_WINDOW bytes of
  * STDIN sent and not yet passed to the server; STDIN_CREDIT (uint32 bytes) gives room back

@@ -298,10 +298,34 @@ static int dispatch(struct ssh_client *c, const struct wbuf *m)
 		return ssh_userauth_message(c, type, &v);
 	case MSG_GLOBAL_REQUEST:
 		return on_global_request(c, &v);
+	case MSG_REQUEST_SUCCESS:
+	case MSG_REQUEST_FAILURE:
+		/* We send no global request but keepalives: an answer to anything else is not. */
+		if (c->keepalives == 0)
+			return ssh_fail(c, ERR_FORMAT, "an answer to a request never made%s", "");
+		c->keepalives--;
+		return ERR_OK;
 	}
 	if (type >= MSG_CHANNEL_OPEN_CONFIRMATION && type <= MSG_CHANNEL_FAILURE)
 		return ssh_channel_message(c, type, &v);
 	return ssh_fail(c, ERR_FORMAT, "an unexpected message%s", "");
+}
+
+int ssh_client_keepalive(struct ssh_client *c)
+{
+	struct wbuf b;
+	int r;
+
+	if (c->state != SSH_RUNNING || ssh_sending_blocked(c))
+		return ERR_OK;
+	wbuf_init(&b, 64);
+	if ((r = wbuf_put_u8(&b, MSG_GLOBAL_REQUEST)) ||
+	    (r = wbuf_put_cstring(&b, "keepalive@openssh.com")) || (r = wbuf_put_u8(&b, 1))) {
+		wbuf_free(&b);
+		return r;
+	}
+	c->keepalives++;
+	return ssh_send_payload(c, &b);
 }
 
 /* A re-key of our own once enough has crossed under the same keys. */

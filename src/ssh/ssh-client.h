@@ -93,6 +93,7 @@ struct ssh_client {
 	struct wbuf pending_stdin;
 	uint64_t stdin_sent;            /* bytes of input passed to the channel so far */
 	int stdin_eof, eof_sent, close_sent, close_received;
+	unsigned keepalives;            /* our keepalive requests not yet answered */
 	int exit_status;                /* -1 until the server says */
 	char exit_signal[64];
 };
@@ -108,5 +109,8 @@ int ssh_client_stdin_eof(struct ssh_client *c) WUR_SSH;
 /* The terminal's new size (window-change), once the session runs with a pty. */
 int ssh_client_window_change(struct ssh_client *c, uint32_t cols, uint32_t rows,
                              uint32_t width_px, uint32_t height_px) WUR_SSH;
+/* A keepalive@openssh.com request with want_reply (ServerAliveInterval): any answer shows
+ * the server alive. Nothing while authentication or a key exchange runs. */
+int ssh_client_keepalive(struct ssh_client *c) WUR_SSH;
 
 #endif

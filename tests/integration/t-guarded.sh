@@ -35,7 +35,8 @@ GUARDED_RULES="    - action: allow                     # two hops: every hop is 
       via: [ i.test, j.test ]
       exec: [ \"echo two hops\" ]"
 guarded_setup '[ "echo guarded; echo err >&2; exit 3", cat, "head -c 67108864 /dev/zero",
-                 "head -c 1000000 /dev/zero", "echo started; exec sleep 20", "cat; sleep 2" ]'
+                 "head -c 1000000 /dev/zero", "echo started; exec sleep 20", "cat; sleep 2",
+                 "sleep 3; echo alive", "echo ready; exec sleep 30" ]'
 rc=0
 from_i "$DELEGATE -p $T_PORT root@127.0.0.1 'echo guarded; echo err >&2; exit 3'" \
 	> "$T/out" 2> "$T/err" || rc=$?
@@ -146,6 +147,27 @@ ssh_run "$J_PORT" "$T/pub/ed25519.pub" -A root@127.0.0.1 \
 [ "$rc" = 255 ] && grep -q "the agent refused: .*no guarded rule allows" "$T/err" ||
 	fail "another intermediary: $(cat "$T/err")"
 ok "a two-hop chain matches via: [i.test, j.test], not via: i.test; another intermediary is refused"
+
+# ServerAliveInterval: keepalives answered while the command is silent; a server that stops
+# answering (its processes stopped) is given up after ServerAliveCountMax, as ssh does.
+out=$(from_i "$DELEGATE -o ServerAliveInterval=1 -p $T_PORT root@127.0.0.1 'sleep 3; echo alive'") ||
+	fail "keepalives: $out"
+[ "$out" = alive ] || fail "keepalives: \"$out\""
+from_i "$DELEGATE -o ServerAliveInterval=1 -o ServerAliveCountMax=2 -p $T_PORT root@127.0.0.1 'echo ready; exec sleep 30'" \
+	> "$T/alive.out" 2> "$T/alive.err" &
+alive_session=$!
+wait_for 20 grep -q ready "$T/alive.out" || fail "the silent command did not start"
+descendants() { for p in $(pgrep -P "$1"); do echo "$p"; descendants "$p"; done; }
+stopped=$(descendants "$(cat "$T/sshd-T/sshd.pid")")
+# shellcheck disable=SC2086
+kill -STOP $stopped
+rc=0
+wait "$alive_session" || rc=$?
+# shellcheck disable=SC2086
+kill -CONT $stopped 2>/dev/null || true
+[ "$rc" = 255 ] && grep -q "not responding (2 keepalives unanswered)" "$T/alive.err" ||
+	fail "a server that stopped answering: exit $rc, $(cat "$T/alive.err")"
+ok "ServerAliveInterval: keepalives answered by a live server; a silent one given up after CountMax"
 
 # Last, as the agent goes: a running session ends when the agent exits, and says so.
 from_i "$DELEGATE -p $T_PORT root@127.0.0.1 'echo started; exec sleep 20'" \

@@ -20,7 +20,8 @@ static int feed(const char *const *lines, struct delegate_config *c, struct reas
 static const char *const base[] = { "user git", "hostname git.example.com", "port 2222",
 	"addressfamily inet6", "connecttimeout 7", "requesttty no", "sendenv GIT_PROTOCOL",
 	"sendenv LANG", "setenv \"A=x y\"", "forwardagent no", "forwardx11 no", "tunnel false",
-	"controlmaster false", "proxyusefdpass no", "clearallforwardings no", NULL };
+	"controlmaster false", "proxyusefdpass no", "clearallforwardings no",
+	"serveraliveinterval 15", "serveralivecountmax 4", NULL };
 
 static void whole(void)
 {
@@ -29,8 +30,8 @@ static void whole(void)
 
 	CHECK(feed(base, &c, &why) == ERR_OK, "%s", why.text);
 	CHECK(strcmp(c.hostname, "git.example.com") == 0 && strcmp(c.user, "git") == 0 &&
-	      c.port == 2222 && c.family == AF_INET6 && c.connect_timeout == 7 && c.tty == TTY_NO,
-	      "fields");
+	      c.port == 2222 && c.family == AF_INET6 && c.connect_timeout == 7 && c.tty == TTY_NO &&
+	      c.alive_interval == 15 && c.alive_count_max == 4, "fields");
 	CHECK(c.nsend_env == 2 && strcmp(c.send_env[0], "GIT_PROTOCOL") == 0 && c.nset_env == 1 &&
 	      strcmp(c.set_env[0], "\"A=x y\"") == 0, "env");
 	delegate_config_free(&c);
@@ -81,7 +82,8 @@ static void malformed(void)
 {
 	static const char *const bad[] = { "", " user x", "user", "user ", "port 0",
 		"port 65536", "port 22x", "port -1", "connecttimeout soon", "connecttimeout 99999999",
-		"a-key-much-longer-than-sixty-four-characters-is-not-one-ssh-prints x", NULL };
+		"a-key-much-longer-than-sixty-four-characters-is-not-one-ssh-prints x",
+		"serveraliveinterval often", "serveralivecountmax -1", NULL };
 	static const char *const missing[] = { "user git", "port 22", NULL };
 	struct delegate_config c;
 	struct reason why;
