@@ -3,9 +3,12 @@
  * Commands match exactly, or a template whose '*' stays inside one single-quoted word or,
  * unquoted, inside one word of characters a shell gives no meaning: the server runs
  * `$SHELL -c "<command>"`, so a wildcard that could match a quote, a space or a ';' would
- * let the delegate add shell syntax ("'/srv/x'; id; echo '.git'"). No '*' matches "..".
+ * let the delegate add shell syntax ("'/srv/x'; id; echo '.git'"). No template matches a
+ * command with "..".
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "match.h"
@@ -37,42 +40,76 @@ int policy_exec_template_ok(const char *t, const char **problem)
 /* What an unquoted '*' may match: characters with no meaning to a shell, no space. */
 #define PLAIN "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./,:=+@%-"
 
-/*
- * Whether '*' may take in `c` after `from`..`c`: inside single quotes anything but a quote
- * and a newline (it cannot leave its word); unquoted, only PLAIN characters (no shell
- * syntax, no second word). Never "..": a path template must not climb out of its directory.
- */
-static int may_take(const char *from, const char *c, int quoted)
+/* Whether a '*' may take in `c`: inside single quotes anything but a quote and a newline
+ * (it cannot leave its word); unquoted, only PLAIN characters (no shell syntax, no second
+ * word). */
+static int may_take(char c, int quoted)
 {
-	if (*c == '\0' || *c == '\n' || *c == '\'')
+	if (c == '\0' || c == '\n' || c == '\'')
 		return 0;
-	if (*c == '.' && c > from && c[-1] == '.')
-		return 0;
-	return quoted || strchr(PLAIN, *c) != NULL;
+	return quoted || strchr(PLAIN, c) != NULL;
 }
 
-static int match_from(const char *t, const char *s, int quoted)
+/*
+ * The template as an automaton run over the command once, all positions at a time: time
+ * O(template x command), memory O(template), whatever the stars. (Backtracking took
+ * exponential time on many stars: the intermediary chooses the command.)
+ */
+struct exec_run {
+	const char *t;
+	size_t len;
+	uint8_t *quoted;        /* per template index: inside single quotes */
+	uint8_t *now, *next;    /* per template index: reached */
+};
+
+/* Reaches `i` and, through stars that take nothing, what follows it. */
+static void reach(const struct exec_run *r, uint8_t *set, size_t i)
 {
-	for (; *t != '\0'; t++, s++) {
-		if (*t == '*') {
-			for (const char *end = s;; end++) {
-				if (match_from(t + 1, end, quoted))
-					return 1;
-				if (!may_take(s, end, quoted))
-					return 0;
-			}
-		}
-		if (*s != *t)
-			return 0;
-		if (*t == '\'')
-			quoted = !quoted;
-	}
-	return *s == '\0';
+	for (set[i] = 1; i < r->len && r->t[i] == '*'; i++)
+		set[i + 1] = 1;
 }
 
 int policy_exec_matches(const char *t, const char *command)
 {
-	return strchr(command, '\n') == NULL && match_from(t, command, 0);
+	struct exec_run r = { t, strlen(t), NULL, NULL, NULL };
+	int q = 0, matched = 0;
+
+	/* A template never matches "..": a path template must not climb out of its directory. */
+	if (strchr(command, '\n') != NULL || (strchr(t, '*') != NULL && strstr(command, "..")) ||
+	    (r.quoted = malloc(r.len + 1)) == NULL ||
+	    (r.now = calloc(r.len + 1, 1)) == NULL || (r.next = calloc(r.len + 1, 1)) == NULL)
+		goto out;       /* no memory: no match, so the request is refused */
+	for (size_t i = 0; i <= r.len; i++) {
+		r.quoted[i] = (uint8_t)q;
+		if (i < r.len && t[i] == '\'')
+			q = !q;
+	}
+	reach(&r, r.now, 0);
+	for (const char *c = command; *c != '\0'; c++) {
+		int alive = 0;
+		uint8_t *swap;
+
+		memset(r.next, 0, r.len + 1);
+		for (size_t i = 0; i < r.len; i++) {
+			if (r.now[i] == 0)
+				continue;
+			if (t[i] == '*' ? may_take(*c, r.quoted[i]) : t[i] == *c)
+				reach(&r, r.next, t[i] == '*' ? i : i + 1);
+		}
+		swap = r.now;
+		r.now = r.next;
+		r.next = swap;
+		for (size_t i = 0; i <= r.len && !alive; i++)
+			alive = r.now[i] != 0;
+		if (!alive)
+			goto out;
+	}
+	matched = r.now[r.len] != 0;
+out:
+	free(r.quoted);
+	free(r.now);
+	free(r.next);
+	return matched;
 }
 
 int policy_guard_env(const struct policy_guard *g, const char *name)

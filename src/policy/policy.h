@@ -104,7 +104,8 @@ void policy_decide_guarded(const struct policy *p, const struct guard_request *r
 int policy_guard_env(const struct policy_guard *g, const char *name);
 /* `exec` entries: an exact string, or a template. Inside single quotes '*' matches any run
  * of characters but a quote and a newline; unquoted, a run of characters a shell gives no
- * meaning (letters, digits, _./,:=+@%-); never "..". */
+ * meaning (letters, digits, _./,:=+@%-). A template never matches a command with "..". Time
+ * linear in the command for a given template. */
 int policy_exec_template_ok(const char *t, const char **problem);
 int policy_exec_matches(const char *t, const char *command);
 

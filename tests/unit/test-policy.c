@@ -252,6 +252,24 @@ static const char *guard(const struct policy *p, const char *host, uint32_t port
 	return d->action == POLICY_ALLOW ? "allow" : "deny";
 }
 
+/*
+ * Regression (found by fuzz-policy): matching backtracked, exponential in the stars, and the
+ * intermediary chooses the command: an agent thread spun for minutes. This pair took
+ * forever then; now it is one pass.
+ */
+static void test_exec_many_stars(void)
+{
+	static char command[4100];
+	const char *t = "'a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b'";
+
+	command[0] = '\'';
+	memset(command + 1, 'a', sizeof(command) - 3);
+	command[sizeof(command) - 2] = '\'';
+	CHECK(!policy_exec_matches(t, command), "4,096 a's against 20 stars and a b");
+	command[sizeof(command) - 3] = 'b';
+	CHECK(policy_exec_matches(t, command), "and with the b");
+}
+
 static void test_exec_templates(void)
 {
 	const char *problem;
@@ -285,6 +303,9 @@ static void test_exec_templates(void)
 	                           "git-upload-pack '/srv/../home/u/secret.git'"), "climbing out quoted");
 	CHECK(policy_exec_matches("git-upload-pack '/srv/*.git'", "git-upload-pack '/srv/a.b.git'"),
 	      "single dots are names");
+	CHECK(!policy_exec_matches("cat '/srv/*'", "cat '/srv/x/..'"), ".. at the end");
+	CHECK(policy_exec_matches("cat ../x", "cat ../x"), "an exact string may hold ..");
+	test_exec_many_stars();
 	CHECK(!policy_exec_template_ok("echo 'unclosed", &problem), "an unclosed quote");
 	CHECK(!policy_exec_template_ok("", &problem), "empty");
 	CHECK(policy_exec_matches("a '*' b '*'", "a 'x' b 'y'"), "two quoted wildcards");
