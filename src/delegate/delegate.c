@@ -190,6 +190,8 @@ static int on_frame(const struct delegate_options *o, unsigned *sent, uint32_t *
 	case GF_ABORT:
 		if (wbuf_get_u32(payload, &code) != ERR_OK || wbuf_get_cstring(payload, &text) != ERR_OK)
 			return -1;
+		if (type != GF_PROGRESS)
+			delegate_tty_restore();         /* the end: its message on a cooked terminal */
 		if (type == GF_PROGRESS && o->verbose)
 			fprintf(stderr, "p11guard-ssh: %s\n", text);
 		if (type == GF_ABORT)
@@ -288,6 +290,7 @@ static int alive_check(struct alive *a, struct wbuf *to_agent)
 	if (a->interval_us == 0 || monotonic_us() < a->next_us)
 		return 0;
 	if (a->missed >= a->max) {
+		delegate_tty_restore();
 		fprintf(stderr, "p11guard-ssh: Timeout, the server is not responding (%d keepalives "
 		        "unanswered)\n", a->missed);
 		return -1;
@@ -341,6 +344,7 @@ static int relay(const struct delegate_options *o, int agent, int server)
 			break;
 		if (pfd[0].revents & POLLIN) {
 			if ((n = read(agent, buf, sizeof(buf))) <= 0) {
+				delegate_tty_restore();
 				fprintf(stderr, "p11guard-ssh: the agent closed the session\n");
 				break;
 			}
