@@ -1,10 +1,10 @@
 /*
- * guarded-exec@p11guard (design sections 2-4, relay mode): the request is read strictly,
- * decided by the policy's guarded: list with the connection's hops, confirmed if the rule
- * says so, and only then accepted. The connection then leaves the library and a thread of
- * its own runs the session: frames from the delegate into the relay engine (guard-relay.c),
- * frames out. The agent verifies the server's host key, offers the keys the rule selects and
- * signs the login itself; the delegate only moves bytes.
+ * guarded-exec@p11guard (design sections 2-5): the request is read strictly, decided by the
+ * policy's guarded: list with the connection's hops, confirmed if the rule says so, and only
+ * then accepted. The connection then leaves the library and a thread of its own runs the
+ * session: frames from the delegate into the engine (guard-relay.c, guard-handoff.c), frames
+ * out. The agent verifies the server's host key, offers the keys the rule selects and signs
+ * the login itself; the delegate only moves bytes, until a handoff gives it the connection.
  */
 #include <errno.h>
 #include <poll.h>
@@ -19,6 +19,7 @@
 
 #include "agent.h"
 #include "confirm.h"
+#include "deadline.h"
 #include "guard-relay.h"
 #include "log.h"
 #include "policy-index.h"
@@ -28,6 +29,7 @@
 #define MAX_TRUSTED 16
 #define MAX_CANDIDATES 16
 #define HIGH_WATER (4 * 1024 * 1024)    /* output for the delegate before input pauses */
+#define PAST_SESSIONS 1024              /* ended sessions whose ids stay refused */
 
 /* The sessions: at most MAX_SESSIONS accepted, and those running, for the agent's exit. */
 static struct {
@@ -36,7 +38,13 @@ static struct {
 	struct guard_session *live[MAX_SESSIONS];
 	size_t reserved;        /* accepted and not yet ended */
 	int stopping;           /* the agent exits: no new session, running ones end */
-} sessions = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { NULL }, 0, 0 };
+	/* Session ids of ended sessions, newest last: a handed-off session goes on without
+	 * the agent, and its id must stay refused (design section 5). */
+	uint8_t past[PAST_SESSIONS][SSH_KEX_MAX_HASH];
+	uint8_t past_len[PAST_SESSIONS];
+	size_t past_next;
+} sessions = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { NULL }, 0, 0,
+               { { 0 } }, { 0 }, 0 };
 
 struct candidate {
 	uint8_t *blob;
@@ -69,6 +77,11 @@ struct guard_session {
 	size_t nhops;
 	char rule_text[320];            /* the deciding rule, "file:line" */
 	long signed_with;               /* the candidate that signed; -1: none yet */
+	/* Handoff: asked for by rule and delegate, how forwarding is judged, the deadline
+	 * (monotonic, moved on by the time signatures take: PIN prompts, touches). */
+	int handoff, probe_forwarding, fallback_deny;
+	const char *forwarding;
+	uint64_t handoff_deadline_us;
 	int fd;
 	uint8_t *pending;
 	size_t npending;
@@ -136,14 +149,18 @@ static int session_sign(void *ctx, size_t k, const uint8_t *data, size_t len, st
 {
 	struct guard_session *s = ctx;
 	struct ks_identity *id = keystore_find(&s->a->keys, s->cand[k].blob, s->cand[k].len);
+	uint64_t started;
 	const char *alg;
 	int r;
 
 	if (id == NULL)
 		return reason_set(why, ERR_KEY_NOT_FOUND, "key %s is no longer served",
 		                  s->cand[k].fingerprint);
+	started = monotonic_us();
+
 	r = agent_sign_data(id, 4, data, len, s->purpose, sig, &alg, why);
 	keystore_put(&s->a->keys, id);
+	s->handoff_deadline_us += monotonic_us() - started;
 	if (r == ERR_OK) {
 		s->signed_with = (long)k;
 		log_info("guarded login to %s as %s signed with %s", s->host_name, s->req.user,
@@ -158,6 +175,30 @@ static const char *kind_name(enum ssh_session_kind kind)
 	       "shell";
 }
 
+/* How the session ran, for the audit's "end": the mode, why not the one asked for, what
+ * the forwarding probes saw, whether the key exchange was strict. */
+static void describe_mode(const struct guard_relay *g, char *probes, size_t size,
+                          struct audit_session *as)
+{
+	const struct ssh_client *c = &g->client;
+	size_t used = 0;
+
+	as->mode = g->handed_off ? "handoff" : "relay";
+	as->strict = c->exchanges > 0 ? (c->kex.strict ? "yes" : "no") : NULL;
+	if (g->handoff && !g->handed_off && c->relay_why[0] != '\0')
+		as->mode_reason = c->relay_why;
+	for (int k = 0; k < SSH_PROBES && c->probe[k] != PROBE_NOT_RUN; k++) {
+		static const char *const seen[] = { "", "closed", "open", "limited to a list" };
+
+		used += (size_t)snprintf(probes + used, size - used, "%s%s %s", k ? ", " : "",
+		                         ssh_probe_name((enum ssh_probe_kind)k), seen[c->probe[k]]);
+		if (used >= size)
+			break;
+	}
+	if (probes[0] != '\0')
+		as->probes = probes;
+}
+
 /* One audit line for the session: "exec" when decided, "end" with `g` when it ended. */
 static void audit_session(const struct guard_session *s, const char *decision,
                           const char *reason, const struct guard_relay *g)
@@ -166,8 +207,9 @@ static void audit_session(const struct guard_session *s, const char *decision,
 	const struct candidate *key = s->signed_with >= 0 ? &s->cand[s->signed_with] : NULL;
 	struct audit_session as = {
 		.id = s->id, .kind = kind_name(s->req.kind), .command = s->req.command,
-		.mode = "relay",
+		.mode = s->handoff ? "handoff" : "relay", .forwarding = s->handoff ? s->forwarding : NULL,
 	};
+	char probes[300] = "";
 	struct audit_event ev = {
 		.event = g != NULL ? "end" : "exec", .decision = decision, .rule = s->rule_text,
 		.reason = reason, .pid = s->pid, .uid = s->uid, .exe = s->exe[0] ? s->exe : NULL,
@@ -186,6 +228,8 @@ static void audit_session(const struct guard_session *s, const char *decision,
 		as.from_server = g->from_server;
 		if (g->connected && g->client.kex.host_key.fingerprint[0] != '\0')
 			as.server_host_key = g->client.kex.host_key.fingerprint;
+		if (g->connected)
+			describe_mode(g, probes, sizeof(probes), &as);
 	}
 	audit_record(&s->a->audit, &ev);
 }
@@ -213,6 +257,12 @@ static void session_end(struct guard_session *s)
 	for (size_t i = 0; i < MAX_SESSIONS; i++)
 		if (sessions.live[i] == s)
 			sessions.live[i] = NULL;
+	if (s->sid_len > 0) {
+		size_t at = sessions.past_next++ % PAST_SESSIONS;
+
+		memcpy(sessions.past[at], s->sid, s->sid_len);
+		sessions.past_len[at] = (uint8_t)s->sid_len;
+	}
 	sessions.reserved--;
 	pthread_cond_broadcast(&sessions.ended);
 	pthread_mutex_unlock(&sessions.lock);
@@ -266,6 +316,9 @@ int agent_guard_owns_session(const uint8_t *sid, size_t len)
 
 		owned = s != NULL && s->sid_len == len && len > 0 && memcmp(s->sid, sid, len) == 0;
 	}
+	for (size_t i = 0; i < PAST_SESSIONS && !owned; i++)
+		owned = sessions.past_len[i] == len && len > 0 &&
+		        memcmp(sessions.past[i], sid, len) == 0;
 	pthread_mutex_unlock(&sessions.lock);
 	return owned;
 }
@@ -284,7 +337,20 @@ static void session_end_early(struct guard_session *s, const char *outcome)
 	session_end(s);
 }
 
-/* The session thread: frames from the delegate into the relay, frames out. */
+/* How long the session may wait for the delegate: until the handoff's deadline while one
+ * is due (0: passed), else without end. */
+static int handoff_wait_ms(const struct guard_session *s, const struct guard_relay *g)
+{
+	uint64_t now = monotonic_us();
+
+	if (!s->handoff || g->finished || (g->connected && !g->client.handoff))
+		return -1;
+	if (now >= s->handoff_deadline_us)
+		return 0;
+	return (int)((s->handoff_deadline_us - now + 999) / 1000);
+}
+
+/* The session thread: frames from the delegate into the engine, frames out. */
 static void *session_main(void *arg)
 {
 	struct guard_session *s = arg;
@@ -293,6 +359,9 @@ static void *session_main(void *arg)
 		.keys = s->keys, .nkeys = s->ncand, .sign = session_sign, .sign_ctx = s,
 		.kind = s->req.kind, .command = s->req.command, .pty = s->req.pty ? &s->req.term : NULL,
 		.env = s->env, .nenv = s->nenv,
+		.handoff = s->handoff, .probe_forwarding = s->probe_forwarding,
+		.fallback_deny = s->fallback_deny, .handoff_kex = s->req.kex,
+		.handoff_ciphers = s->req.ciphers,
 	};
 	enum guard_frame_type type;
 	struct guard_relay g;
@@ -311,7 +380,7 @@ static void *session_main(void *arg)
 	 * and the delegate in turn stops reading the server: TCP holds the server back.
 	 */
 	for (;;) {
-		int busy = wbuf_avail(&g.to_delegate) >= HIGH_WATER, r = ERR_INCOMPLETE;
+		int busy = wbuf_avail(&g.to_delegate) >= HIGH_WATER, r = ERR_INCOMPLETE, wait_ms;
 		struct pollfd pfd = { s->fd, 0, 0 };
 		ssize_t n;
 
@@ -343,7 +412,12 @@ static void *session_main(void *arg)
 				break;
 			continue;
 		}
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+		if ((wait_ms = handoff_wait_ms(s, &g)) == 0) {
+			(void)!guard_relay_abort(&g, 2, "no handoff within 30 s of the acceptance "
+			                         "(PIN prompts not counted)");
+			continue;
+		}
+		if (poll(&pfd, 1, wait_ms) < 0 && errno != EINTR)
 			break;
 		if (__atomic_load_n(&sessions.stopping, __ATOMIC_SEQ_CST))
 			continue;       /* woken by the agent's exit, not by the delegate */
@@ -361,9 +435,15 @@ static void *session_main(void *arg)
 	}
 	if (g.outcome[0] == '\0')
 		snprintf(g.outcome, sizeof(g.outcome), "aborted: the delegate went away");
-	log_info("guarded session %s to %s as %s ended (%s): %llu bytes from the server, %llu "
-	         "to it", s->id, s->host_name, s->req.user, g.outcome,
-	         (unsigned long long)g.from_server, (unsigned long long)g.to_server);
+	if (g.handed_off)
+		log_info("guarded session %s to %s as %s handed off: the delegate carries the "
+		         "connection on (%s); %llu bytes from the server, %llu to it", s->id,
+		         s->host_name, s->req.user, g.outcome, (unsigned long long)g.from_server,
+		         (unsigned long long)g.to_server);
+	else
+		log_info("guarded session %s to %s as %s ended (%s): %llu bytes from the server, "
+		         "%llu to it", s->id, s->host_name, s->req.user, g.outcome,
+		         (unsigned long long)g.from_server, (unsigned long long)g.to_server);
 	snprintf(reason, sizeof(reason), "%s; %llu bytes from the server, %llu to it", g.outcome,
 	         (unsigned long long)g.from_server, (unsigned long long)g.to_server);
 	audit_session(s, "allow", reason, &g);
@@ -473,6 +553,19 @@ static int confirm_guarded(struct agent *a, const struct agent_client *c,
 	return r;
 }
 
+/* Handoff when the rule asks for it and the delegate can do it (design section 5). */
+static void choose_mode(const struct policy_guard *rule, struct guard_session *s)
+{
+	static const char *const forwarding[] = { "probe", "off-asserted", "ignore" };
+
+	s->handoff = rule->mode == GUARD_HANDOFF && !s->req.relay_only &&
+	             s->req.kex != NULL && s->req.kex[0] != '\0' &&
+	             s->req.ciphers != NULL && s->req.ciphers[0] != '\0';
+	s->probe_forwarding = rule->forwarding == GUARD_FWD_PROBE;
+	s->fallback_deny = rule->fallback == GUARD_FALLBACK_DENY;
+	s->forwarding = forwarding[rule->forwarding];
+}
+
 int agent_guarded_exec(struct agent *a, struct agent_client *c,
                        const struct sshagent_request *req, struct sshagent_reply *r,
                        struct reason *why)
@@ -555,11 +648,13 @@ int agent_guarded_exec(struct agent *a, struct agent_client *c,
 		reason_wrap(why, "confirmation for guarded rule %s", d.where);
 		goto out;
 	}
+	choose_mode(d.rule, s);
 	if ((rc = session_reserve(why)) != ERR_OK)
 		goto out;
+	s->handoff_deadline_us = monotonic_us() + GUARD_HANDOFF_MAX_SECONDS * 1000000ULL;
 	wbuf_init(&ok, 16);
 	if ((rc = wbuf_put_u32(&ok, GUARD_VERSION)) != ERR_OK ||
-	    (rc = wbuf_put_u8(&ok, 0)) != ERR_OK ||      /* relay mode */
+	    (rc = wbuf_put_u8(&ok, s->handoff ? GUARD_MODE_HANDOFF : GUARD_MODE_RELAY)) != ERR_OK ||
 	    (rc = sshagent_reply_extension(r, wbuf_ptr(&ok), wbuf_avail(&ok))) != ERR_OK ||
 	    (rc = sshagent_conn_detach(c->conn, detached, s)) != ERR_OK) {
 		wbuf_free(&ok);
@@ -570,8 +665,8 @@ int agent_guarded_exec(struct agent *a, struct agent_client *c,
 		goto out;
 	}
 	wbuf_free(&ok);
-	log_info("guarded session %s accepted: %s (%s), through %s", s->id, d.reason, d.where,
-	         hop_text);
+	log_info("guarded session %s accepted for %s: %s (%s), through %s", s->id,
+	         s->handoff ? "a handoff" : "relay mode", d.reason, d.where, hop_text);
 	audit_session(s, "allow", d.reason, NULL);
 	policy_unref(pol);
 	return ERR_OK;

@@ -1,5 +1,6 @@
 /* Reading `ssh -G`: one "key value" per line, keys in lower case. */
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +110,16 @@ int delegate_config_line(struct delegate_config *c, const char *line, struct rea
 			c->alive_interval = (int)n;
 		else
 			c->alive_count_max = (int)n;
+	} else if (strcmp(key, "rekeylimit") == 0) {
+		/* "BYTES SECONDS": the volume counts once the connection is ours (a handoff). */
+		char bytes[32];
+		size_t len = strcspn(value, " ");
+
+		snprintf(bytes, sizeof(bytes), "%.*s", (int)(len < sizeof(bytes) ? len : 0), value);
+		if (!number(bytes, LONG_MAX, &n))
+			return reason_set(why, ERR_FORMAT, "ssh -G gave the rekey limit \"%.40s\"",
+			                  value);
+		c->rekey_bytes = (uint64_t)n;
 	} else if (strcmp(key, "addressfamily") == 0) {
 		c->family = strcmp(value, "inet") == 0 ? AF_INET :
 		            strcmp(value, "inet6") == 0 ? AF_INET6 : AF_UNSPEC;

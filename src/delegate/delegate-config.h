@@ -24,6 +24,7 @@ struct delegate_config {
 	int family;                     /* AF_UNSPEC, AF_INET or AF_INET6 */
 	int connect_timeout;            /* seconds; 0: none */
 	int alive_interval, alive_count_max;    /* ServerAliveInterval (0: off), CountMax */
+	uint64_t rekey_bytes;           /* RekeyLimit's volume; 0: the default */
 	enum delegate_tty tty;
 	char *send_env[DELEGATE_MAX_ENV];       /* patterns */
 	size_t nsend_env;

@@ -18,6 +18,7 @@
 
 #include "delegate-args.h"
 #include "delegate-config.h"
+#include "delegate-handoff.h"
 #include "delegate-tty.h"
 #include "delegate.h"
 #include "match.h"
@@ -107,8 +108,10 @@ static int terminal(const struct delegate_args *a, const struct delegate_config 
 
 static int run(const struct delegate_args *a)
 {
+	/* We can take the connection over: the agent decides whether the rule allows it. */
 	struct guard_request_wire g = { .version = GUARD_VERSION, .kind = a->kind,
-	                                .command = a->command, .relay_only = 1 };
+	                                .command = a->command, .kex = DELEGATE_HANDOFF_KEX,
+	                                .ciphers = (char *)ssh_cipher_names };
 	struct delegate_options opts = { .verbose = a->verbose && !a->quiet };
 	struct delegate_config c;
 	struct reason why;
@@ -139,6 +142,7 @@ static int run(const struct delegate_args *a)
 	opts.connect_timeout = c.connect_timeout;
 	opts.tty = g.pty && isatty(STDIN_FILENO);
 	opts.alive_interval = c.alive_interval;
+	opts.rekey_bytes = c.rekey_bytes;
 	opts.alive_count_max = c.alive_count_max;
 	status = delegate_run(&g, getenv("SSH_AUTH_SOCK"), &opts);
 out:

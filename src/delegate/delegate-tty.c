@@ -96,6 +96,30 @@ void delegate_tty_restore(void)
 	}
 }
 
+static volatile sig_atomic_t resized;
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	resized = 1;
+}
+
+int delegate_tty_watch_size(void)
+{
+	struct sigaction sa = { .sa_handler = on_winch };
+
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGWINCH, &sa, NULL);
+}
+
+int delegate_tty_resized(void)
+{
+	int was = resized;
+
+	resized = 0;
+	return was;
+}
+
 /* A terminating signal: the terminal back as it was, then the signal's default. */
 static void on_signal(int sig)
 {

@@ -12,9 +12,9 @@
 
 #include "agent-client.h"
 #include "agent-proto.h"
-#include "deadline.h"
+#include "delegate-alive.h"
+#include "delegate-handoff.h"
 #include "delegate-tty.h"
-#include "delegate.h"
 
 #define FAILED DELEGATE_FAILED
 
@@ -43,12 +43,15 @@ static void print_refusal(int fd)
 	wbuf_free(&reply);
 }
 
-/* The request; 0 once the agent accepted (the fd then carries frames). */
-static int ask(int fd, const struct guard_request_wire *g)
+/* The request; 0 once the agent accepted (the fd then carries frames), with the mode it
+ * chose: relay, or a handoff once the session is ready. */
+static int ask(int fd, const struct guard_request_wire *g, int *handoff)
 {
 	struct wbuf req, reply;
+	uint32_t version = 0;
+	uint8_t mode = GUARD_MODE_RELAY;
 	size_t mark;
-	int type = -1;
+	int type = -1, named = 0;
 
 	wbuf_init(&req, SSHAGENT_MAX_MESSAGE);
 	wbuf_init(&reply, SSHAGENT_MAX_MESSAGE);
@@ -56,10 +59,21 @@ static int ask(int fd, const struct guard_request_wire *g)
 	    wbuf_put_cstring(&req, GUARD_EXTENSION) == ERR_OK && guard_request_encode(g, &req) ==
 	    ERR_OK && agent_frame_end(&req, mark) == ERR_OK)
 		type = agent_client_request(fd, &req, &reply);
+	if (type == SSHAGENT_EXTENSION_RESPONSE &&
+	    (wbuf_get_string_eq(&reply, GUARD_EXTENSION, &named) != ERR_OK || !named ||
+	     wbuf_get_u32(&reply, &version) != ERR_OK || version != GUARD_VERSION ||
+	     wbuf_get_u8(&reply, &mode) != ERR_OK || mode > GUARD_MODE_HANDOFF ||
+	     (mode == GUARD_MODE_HANDOFF && g->relay_only))) {
+		fprintf(stderr, "p11guard-ssh: the agent's acceptance is malformed\n");
+		type = -2;
+	}
 	wbuf_free(&req);
 	wbuf_free(&reply);
+	*handoff = mode == GUARD_MODE_HANDOFF;
 	if (type == SSHAGENT_EXTENSION_RESPONSE)
 		return 0;
+	if (type == -2)
+		return -1;
 	if (type < 0)
 		fprintf(stderr, "p11guard-ssh: no answer from the agent\n");
 	else
@@ -127,8 +141,7 @@ static int queue_frame(struct wbuf *out, enum guard_frame_type type, const uint8
 	return guard_frame_put(out, type, p, n) == ERR_OK ? 0 : -1;
 }
 
-/* Blocking writes for the command's output: our reader is the user's ssh. */
-static int write_all(int fd, const uint8_t *p, size_t n)
+int delegate_write_all(int fd, const uint8_t *p, size_t n)
 {
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
@@ -161,60 +174,99 @@ static int tampered(const struct delegate_tamper *t,
 	return r;
 }
 
-/* A frame from the agent; returns 1 with *status set when the session ended. */
-static int on_frame(const struct delegate_options *o, unsigned *sent, uint32_t *credit,
-                    struct wbuf *to_server, enum guard_frame_type type, struct wbuf *payload,
-                    int *status)
+/* The relay's state: what the frames change. */
+struct relay {
+	const struct delegate_options *o;
+	unsigned sent, received;        /* TO_SERVER frames, server reads (tamper hooks) */
+	uint32_t credit;                /* STDIN the agent has room for */
+	uint64_t written, server_total; /* bytes of TO_SERVER; bytes read from the server */
+	int mode_known;                 /* relay, or RELAYING came: stdin and WINDOW go out */
+	struct delegate_handoff *handoff;
+	struct wbuf to_agent, to_server;
+	int status;
+};
+
+enum { FRAME_GO_ON = 0, FRAME_ENDED = 1, FRAME_HANDED_OFF = 2 };
+
+static int text_frame(struct relay *rl, enum guard_frame_type type, struct wbuf *payload)
 {
 	uint32_t code;
 	char *text = NULL;
 
+	if (wbuf_get_u32(payload, &code) != ERR_OK || wbuf_get_cstring(payload, &text) != ERR_OK)
+		return -1;
+	if (type == GF_EXIT || type == GF_ABORT)
+		delegate_tty_restore();         /* the end: its message on a cooked terminal */
+	if ((type == GF_PROGRESS || type == GF_RELAYING) && rl->o->verbose)
+		fprintf(stderr, "p11guard-ssh: %s%s\n", type == GF_RELAYING ?
+		        "relayed through the agent: " : "", text);
+	if (type == GF_ABORT)
+		fprintf(stderr, "p11guard-ssh: %s\n", text);
+	if (type == GF_EXIT && text[0] != '\0')
+		fprintf(stderr, "p11guard-ssh: the command ended with signal %s\n", text);
+	free(text);
+	if (type == GF_RELAYING) {
+		if (rl->mode_known)
+			return -1;
+		rl->mode_known = 1;
+	}
+	if (type == GF_PROGRESS || type == GF_RELAYING)
+		return FRAME_GO_ON;
+	rl->status = type == GF_EXIT ? (int)code : FAILED;
+	return FRAME_ENDED;
+}
+
+/* A frame from the agent: FRAME_GO_ON, FRAME_ENDED (status set), FRAME_HANDED_OFF, -1. */
+static int on_frame(struct relay *rl, enum guard_frame_type type, struct wbuf *payload)
+{
+	const struct delegate_options *o = rl->o;
+	size_t before = wbuf_avail(&rl->to_server);
+	uint32_t code;
+	int r;
+
 	switch (type) {
 	case GF_TO_SERVER:
 		if (o->tamper != NULL && o->tamper->to_server != NULL)
-			return tampered(o->tamper, o->tamper->to_server, (*sent)++, payload, to_server);
-		return wbuf_put_bytes(to_server, wbuf_ptr(payload), wbuf_avail(payload)) == ERR_OK ?
-		       0 : -1;
+			r = tampered(o->tamper, o->tamper->to_server, rl->sent++, payload, &rl->to_server);
+		else
+			r = wbuf_put_bytes(&rl->to_server, wbuf_ptr(payload), wbuf_avail(payload)) ==
+			    ERR_OK ? 0 : -1;
+		rl->written += wbuf_avail(&rl->to_server) - before;
+		return r;
 	case GF_STDIN_CREDIT:
 		if (wbuf_get_u32(payload, &code) != ERR_OK || wbuf_avail(payload) != 0 ||
-		    code > GUARD_STDIN_WINDOW - *credit)
+		    code > GUARD_STDIN_WINDOW - rl->credit)
 			return -1;
-		*credit += code;
-		return 0;
+		rl->credit += code;
+		return FRAME_GO_ON;
 	case GF_STDOUT:
 	case GF_STDERR:
-		return write_all(type == GF_STDOUT ? STDOUT_FILENO : STDERR_FILENO,
-		                 wbuf_ptr(payload), wbuf_avail(payload)) == 0 ? 0 : -1;
+		return delegate_write_all(type == GF_STDOUT ? STDOUT_FILENO : STDERR_FILENO,
+		                          wbuf_ptr(payload), wbuf_avail(payload)) == 0 ? 0 : -1;
 	case GF_PROGRESS:
+	case GF_RELAYING:
 	case GF_EXIT:
 	case GF_ABORT:
-		if (wbuf_get_u32(payload, &code) != ERR_OK || wbuf_get_cstring(payload, &text) != ERR_OK)
+		return text_frame(rl, type, payload);
+	case GF_KEX_START:
+		if (rl->mode_known)
+			break;
+		return delegate_handoff_start(rl->handoff, payload, rl->server_total, &rl->to_agent);
+	case GF_KEX_REPLY:
+		return rl->mode_known ? -1 : delegate_handoff_reply(rl->handoff, payload);
+	case GF_HANDOFF:
+		if (rl->mode_known ||
+		    delegate_handoff_finish(rl->handoff, payload, rl->written, o) != 0)
 			return -1;
-		if (type != GF_PROGRESS)
-			delegate_tty_restore();         /* the end: its message on a cooked terminal */
-		if (type == GF_PROGRESS && o->verbose)
-			fprintf(stderr, "p11guard-ssh: %s\n", text);
-		if (type == GF_ABORT)
-			fprintf(stderr, "p11guard-ssh: %s\n", text);
-		if (type == GF_EXIT && text[0] != '\0')
-			fprintf(stderr, "p11guard-ssh: the command ended with signal %s\n", text);
-		free(text);
-		if (type == GF_PROGRESS)
-			return 0;
-		*status = type == GF_EXIT ? (int)code : FAILED;
-		return 1;
+		if (o->verbose)
+			fprintf(stderr, "p11guard-ssh: handed off: the connection to the server is "
+			        "ours now (%s)\n", rl->handoff->client.kex.cipher_cs->name);
+		return FRAME_HANDED_OFF;
 	default:
-		fprintf(stderr, "p11guard-ssh: the agent sent a frame it may not send\n");
-		return -1;
+		break;
 	}
-}
-
-static volatile sig_atomic_t resized;
-
-static void on_winch(int sig)
-{
-	(void)sig;
-	resized = 1;
+	fprintf(stderr, "p11guard-ssh: the agent sent a frame it may not send now\n");
+	return -1;
 }
 
 /* The terminal's new size as a WINDOW frame. */
@@ -224,7 +276,6 @@ static int queue_window(struct wbuf *to_agent)
 	struct wbuf b;
 	int r = 0;
 
-	resized = 0;
 	delegate_tty_size(size);
 	wbuf_init(&b, 16);
 	for (int i = 0; i < 4 && r == 0; i++)
@@ -257,72 +308,47 @@ static int server_data_tampered(const struct delegate_tamper *t, unsigned n, con
 	return r;
 }
 
+/* Bytes read from the server: to the agent, and kept once a handoff started. */
+static int from_server(struct relay *rl, const uint8_t *buf, ssize_t n)
+{
+	const struct delegate_tamper *t = rl->o->tamper;
+
+	if (n <= 0)
+		return queue_frame(&rl->to_agent, GF_SERVER_CLOSED, buf, 0);
+	rl->server_total += (uint64_t)n;
+	if (delegate_handoff_keep(rl->handoff, buf, (size_t)n) != 0)
+		return -1;
+	if (t != NULL && t->from_server != NULL)
+		return server_data_tampered(t, rl->received++, buf, (size_t)n, &rl->to_agent);
+	return queue_frame(&rl->to_agent, GF_SERVER_DATA, buf, (size_t)n);
+}
+
 /*
- * Moves bytes until the agent says the session ended, never waiting on a write to the agent
- * or the server (each waits in a buffer): both may be sending to us at that moment. Past
- * HIGH_WATER we stop reading what would add to a buffer, and TCP holds its sender back.
+ * Moves bytes until the agent says the session ended or hands it over, never waiting on a
+ * write to the agent or the server (each waits in a buffer): both may be sending to us at
+ * that moment. Past HIGH_WATER we stop reading what would add to a buffer, and TCP holds its
+ * sender back. Returns a FRAME_ value, or -1.
  */
-/* ServerAliveInterval: a KEEPALIVE when the server said nothing for that long; give up
- * after CountMax of them went unanswered, as ssh does. */
-struct alive {
-	uint64_t interval_us, next_us;
-	int max, missed;
-};
-
-static int alive_timeout(const struct alive *a)
+static int relay(struct relay *rl, int agent, int server)
 {
-	uint64_t now = monotonic_us();
-
-	if (a->interval_us == 0)
-		return -1;
-	return a->next_us <= now ? 0 : (int)((a->next_us - now + 999) / 1000);
-}
-
-static void alive_heard(struct alive *a)
-{
-	a->missed = 0;
-	a->next_us = monotonic_us() + a->interval_us;
-}
-
-/* -1 when the server is given up. */
-static int alive_check(struct alive *a, struct wbuf *to_agent)
-{
-	if (a->interval_us == 0 || monotonic_us() < a->next_us)
-		return 0;
-	if (a->missed >= a->max) {
-		delegate_tty_restore();
-		fprintf(stderr, "p11guard-ssh: Timeout, the server is not responding (%d keepalives "
-		        "unanswered)\n", a->missed);
-		return -1;
-	}
-	a->missed++;
-	a->next_us = monotonic_us() + a->interval_us;
-	return queue_frame(to_agent, GF_KEEPALIVE, (const uint8_t *)"", 0);
-}
-
-static int relay(const struct delegate_options *o, int agent, int server)
-{
-	struct alive alive = { (uint64_t)o->alive_interval * 1000000, 0, o->alive_count_max, 0 };
-	const struct delegate_tamper *t = o->tamper;
-	unsigned sent = 0, received = 0;
-	uint32_t credit = GUARD_STDIN_WINDOW;   /* STDIN the agent has room for */
+	const struct delegate_tamper *t = rl->o->tamper;
+	struct delegate_alive alive;
 	uint8_t buf[32768];
-	struct wbuf in, to_agent, to_server, payload;
+	struct wbuf in, payload;
 	enum guard_frame_type type;
-	int status = FAILED, stdin_open = 1, server_open = 1, r = 0;
+	int stdin_open = 1, server_open = 1, r = 0;
 
 	wbuf_init(&in, 4 * GUARD_FRAME_MAX);
-	wbuf_init(&to_agent, 2 * HIGH_WATER);
-	wbuf_init(&to_server, 2 * HIGH_WATER);
-	alive_heard(&alive);
+	delegate_alive_start(&alive, rl->o->alive_interval, rl->o->alive_count_max);
 	while (r == 0) {
-		int agent_busy = wbuf_avail(&to_agent) >= HIGH_WATER;
+		int agent_busy = wbuf_avail(&rl->to_agent) >= HIGH_WATER, due;
 		struct pollfd pfd[3] = {
-			{ agent, (wbuf_avail(&to_server) < HIGH_WATER ? POLLIN : 0) |
-			         (wbuf_avail(&to_agent) > 0 ? POLLOUT : 0), 0 },
+			{ agent, (wbuf_avail(&rl->to_server) < HIGH_WATER ? POLLIN : 0) |
+			         (wbuf_avail(&rl->to_agent) > 0 ? POLLOUT : 0), 0 },
 			{ server, (server_open && !agent_busy ? POLLIN : 0) |
-			          (wbuf_avail(&to_server) > 0 ? POLLOUT : 0), 0 },
-			{ STDIN_FILENO, stdin_open && !agent_busy && credit > 0 ? POLLIN : 0, 0 },
+			          (wbuf_avail(&rl->to_server) > 0 ? POLLOUT : 0), 0 },
+			{ STDIN_FILENO, rl->mode_known && stdin_open && !agent_busy && rl->credit > 0 ?
+			                POLLIN : 0, 0 },
 		};
 		ssize_t n;
 
@@ -331,16 +357,18 @@ static int relay(const struct delegate_options *o, int agent, int server)
 			if (pfd[i].events == 0)
 				pfd[i].fd = -1;
 
-		n = poll(pfd, 3, t != NULL && t->idle_ms > 0 ? t->idle_ms : alive_timeout(&alive));
+		n = poll(pfd, 3, t != NULL && t->idle_ms > 0 ? t->idle_ms :
+		         delegate_alive_timeout(&alive));
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n == 0 && t != NULL && t->idle_ms > 0) {
 			fprintf(stderr, "p11guard-ssh: nothing moved for %d ms\n", t->idle_ms);
 			break;
 		}
-		if (alive_check(&alive, &to_agent) != 0)
+		if ((due = delegate_alive_due(&alive)) < 0 ||
+		    (due > 0 && queue_frame(&rl->to_agent, GF_KEEPALIVE, buf, 0) != 0))
 			break;
-		if (resized && queue_window(&to_agent) != 0)
+		if (rl->mode_known && delegate_tty_resized() && queue_window(&rl->to_agent) != 0)
 			break;
 		if (pfd[0].revents & POLLIN) {
 			if ((n = read(agent, buf, sizeof(buf))) <= 0) {
@@ -351,42 +379,36 @@ static int relay(const struct delegate_options *o, int agent, int server)
 			if (wbuf_put_bytes(&in, buf, (size_t)n) != ERR_OK)
 				break;
 			while (r == 0 && guard_frame_get(&in, &type, &payload) == ERR_OK)
-				r = on_frame(o, &sent, &credit, &to_server, type, &payload, &status);
+				r = on_frame(rl, type, &payload);
 			wbuf_compact(&in);
 		}
 		if (r == 0 && server_open && (pfd[1].revents & POLLIN)) {
 			n = read(server, buf, sizeof(buf));
 			server_open = n > 0;
 			if (n > 0)
-				alive_heard(&alive);
-			if (n > 0 && t != NULL && t->from_server != NULL) {
-				if (server_data_tampered(t, received++, buf, (size_t)n, &to_agent) != 0)
-					break;
-			} else if (queue_frame(&to_agent, n > 0 ? GF_SERVER_DATA : GF_SERVER_CLOSED,
-			                       buf, n > 0 ? (size_t)n : 0) != 0) {
+				delegate_alive_heard(&alive);
+			if (from_server(rl, buf, n) != 0)
 				break;
-			}
 		}
 		if (r == 0 && stdin_open && (pfd[2].revents & (POLLIN | POLLHUP))) {
-			n = read(STDIN_FILENO, buf, credit < sizeof(buf) ? credit : sizeof(buf));
+			n = read(STDIN_FILENO, buf, rl->credit < sizeof(buf) ? rl->credit : sizeof(buf));
 			stdin_open = n > 0;
 			if (n > 0)
-				credit -= (uint32_t)n;
-			if (queue_frame(&to_agent, n > 0 ? GF_STDIN : GF_STDIN_EOF, buf,
+				rl->credit -= (uint32_t)n;
+			if (queue_frame(&rl->to_agent, n > 0 ? GF_STDIN : GF_STDIN_EOF, buf,
 			                n > 0 ? (size_t)n : 0) != 0)
 				break;
 		}
-		if (wbuf_send(agent, &to_agent) != 0 || wbuf_send(server, &to_server) != 0)
+		if ((r != FRAME_HANDED_OFF && wbuf_send(agent, &rl->to_agent) != 0) ||
+		    wbuf_send(server, &rl->to_server) != 0)
 			break;
 	}
 	/* The agent's last bytes for the server (its CLOSE) go out before we leave. */
-	while (r > 0 && wbuf_avail(&to_server) > 0 &&
-	       write_all(server, wbuf_ptr(&to_server), wbuf_avail(&to_server)) == 0)
-		wbuf_reset(&to_server);
+	while (r == FRAME_ENDED && wbuf_avail(&rl->to_server) > 0 &&
+	       delegate_write_all(server, wbuf_ptr(&rl->to_server), wbuf_avail(&rl->to_server)) == 0)
+		wbuf_reset(&rl->to_server);
 	wbuf_free(&in);
-	wbuf_free(&to_agent);
-	wbuf_free(&to_server);
-	return r > 0 ? status : FAILED;
+	return r > 0 ? r : -1;
 }
 
 /* CONNECTED (with the address) or ABORT, before anything else is sent: a blocking write. */
@@ -406,7 +428,7 @@ static int send_first_frame(int agent, enum guard_frame_type type, const char *h
 
 		wbuf_init(&frame, 2048);
 		r = queue_frame(&frame, type, wbuf_ptr(&b), wbuf_avail(&b)) == 0 ?
-		    write_all(agent, wbuf_ptr(&frame), wbuf_avail(&frame)) : -1;
+		    delegate_write_all(agent, wbuf_ptr(&frame), wbuf_avail(&frame)) : -1;
 		wbuf_free(&frame);
 	}
 	wbuf_free(&b);
@@ -416,14 +438,37 @@ static int send_first_frame(int agent, enum guard_frame_type type, const char *h
 /* Once accepted: raw mode, and the size sent again when the window changes. */
 static int start_terminal(void)
 {
-	struct sigaction sa = { .sa_handler = on_winch };
-
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGWINCH, &sa, NULL) != 0 || delegate_tty_raw() != 0) {
+	if (delegate_tty_watch_size() != 0 || delegate_tty_raw() != 0) {
 		perror("p11guard-ssh: the terminal");
 		return -1;
 	}
 	return 0;
+}
+
+/* Relayed until the agent ends the session, or carried on alone after a handoff. */
+static int run_session(const struct delegate_options *o, int *agent, int server, int handoff)
+{
+	struct delegate_handoff h;
+	struct relay rl = { .o = o, .credit = GUARD_STDIN_WINDOW, .mode_known = !handoff,
+	                    .handoff = &h, .status = FAILED };
+	int r, status = FAILED;
+
+	delegate_handoff_init(&h);
+	wbuf_init(&rl.to_agent, 2 * HIGH_WATER);
+	wbuf_init(&rl.to_server, 2 * HIGH_WATER);
+	r = relay(&rl, *agent, server);
+	if (r == FRAME_ENDED)
+		status = rl.status;
+	if (r == FRAME_HANDED_OFF) {
+		/* Nothing from here on needs the agent. */
+		close(*agent);
+		*agent = -1;
+		status = delegate_carry_on(&h, o, server, &rl.to_server);
+	}
+	wbuf_free(&rl.to_agent);
+	wbuf_free(&rl.to_server);
+	delegate_handoff_free(&h);
+	return status;
 }
 
 /* Tests only: frames a hook adds around CONNECTED. */
@@ -438,7 +483,7 @@ static int extra_frames(const struct delegate_tamper *t,
 	wbuf_init(&extra, 4 * GUARD_FRAME_MAX);
 	hook(t->ctx, &extra);
 	if (wbuf_avail(&extra) > 0)
-		r = write_all(agent, wbuf_ptr(&extra), wbuf_avail(&extra));
+		r = delegate_write_all(agent, wbuf_ptr(&extra), wbuf_avail(&extra));
 	wbuf_free(&extra);
 	return r;
 }
@@ -447,26 +492,27 @@ int delegate_run(const struct guard_request_wire *g, const char *sock,
                  const struct delegate_options *o)
 {
 	const struct delegate_tamper *t = o->tamper;
-	int agent, server, status = FAILED;
+	int agent, server, status = FAILED, handoff = 0;
 
 	if (sock == NULL || (agent = agent_client_connect(sock)) < 0) {
 		fprintf(stderr, "p11guard-ssh: no agent at SSH_AUTH_SOCK (%s): connect with ssh -A "
 		        "from where your p11guard-agent runs\n", sock ? strerror(errno) : "not set");
 		return FAILED;
 	}
-	if (ask(agent, g) == 0) {
+	if (ask(agent, g, &handoff) == 0) {
 		server = connect_server(o, g->host, t != NULL && t->server_port ? t->server_port :
 		                        g->port);
 		if ((t == NULL || extra_frames(t, t->before_connected, agent) == 0) &&
 		    send_first_frame(agent, server < 0 ? GF_ABORT : GF_CONNECTED, g->host) == 0 &&
 		    server >= 0 && (t == NULL || extra_frames(t, t->after_connected, agent) == 0) &&
 		    (!o->tty || start_terminal() == 0))
-			status = relay(o, agent, server);
+			status = run_session(o, &agent, server, handoff);
 		delegate_tty_restore();
 		if (server >= 0)
 			close(server);
 	}
-	close(agent);
+	if (agent >= 0)
+		close(agent);
 	return status;
 }
 

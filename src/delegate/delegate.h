@@ -31,7 +31,11 @@ struct delegate_options {
 	int connect_timeout;                    /* seconds; 0: the system's */
 	int tty;                                /* the request has a pty: raw mode, SIGWINCH */
 	int alive_interval, alive_count_max;    /* ServerAliveInterval (0: off), CountMax */
+	uint64_t rekey_bytes;                   /* after a handoff: re-key after this; 0: 1 GiB */
 };
+
+/* Writes all of `p`, waiting as needed (the command's output: our reader is the user's). */
+int delegate_write_all(int fd, const uint8_t *p, size_t n);
 
 /* Asks, connects, relays: the command's exit status, or DELEGATE_FAILED. */
 int delegate_run(const struct guard_request_wire *g, const char *sock,

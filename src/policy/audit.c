@@ -122,8 +122,16 @@ static void put_session(struct json *j, const struct audit_session *s)
 	json_field(j, "kind", s->kind);
 	json_field(j, "command", s->command);
 	json_field(j, "mode", s->mode);
+	if (s->forwarding != NULL)
+		json_field(j, "forwarding", s->forwarding);
 	if (s->server_host_key != NULL)
 		json_field(j, "server_host_key", s->server_host_key);
+	if (s->mode_reason != NULL)
+		json_field(j, "mode_reason", s->mode_reason);
+	if (s->probes != NULL)
+		json_field(j, "probes", s->probes);
+	if (s->strict != NULL)
+		json_field(j, "strict_kex", s->strict);
 	if (s->outcome == NULL)
 		return;
 	json_field(j, "outcome", s->outcome);

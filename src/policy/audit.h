@@ -27,7 +27,11 @@ struct audit {
 struct audit_session {
 	const char *id;                 /* random, one per request: ties "exec" to "end" */
 	const char *kind, *command;     /* "exec", "subsystem" or "shell"; the approved text */
-	const char *mode;               /* "relay" */
+	const char *mode;               /* "relay" or "handoff" */
+	const char *forwarding;         /* handoff asked for: the rule's forwarding setting */
+	const char *mode_reason;        /* "end" only: why a handoff asked for ran relayed */
+	const char *probes;             /* "end" only: what the forwarding probes saw */
+	const char *strict;             /* "end" only: "yes" or "no", the strict key exchange */
 	const char *server_host_key;    /* verified by the agent; NULL before the key exchange */
 	const char *outcome;            /* "end" only: "exit status 3", "aborted: ..." */
 	unsigned long long to_server, from_server;      /* "end" only: bytes */

@@ -7,8 +7,8 @@
 #define CHUNK (GUARD_FRAME_MAX - 1)
 
 /* Frames of `type` carrying `p` in pieces a frame can hold. */
-static int frames(struct guard_relay *g, enum guard_frame_type type, const uint8_t *p,
-                  size_t n)
+int guard_relay_frames(struct guard_relay *g, enum guard_frame_type type, const uint8_t *p,
+                       size_t n)
 {
 	do {
 		size_t part = n > CHUNK ? CHUNK : n;
@@ -34,12 +34,12 @@ static void output(void *ctx, int stream, const uint8_t *p, size_t n)
 {
 	struct guard_relay *g = ctx;
 
-	if (frames(g, stream == 1 ? GF_STDOUT : GF_STDERR, p, n) != ERR_OK)
+	if (guard_relay_frames(g, stream == 1 ? GF_STDOUT : GF_STDERR, p, n) != ERR_OK)
 		give_up(g, "output for the delegate over its limit");
 }
 
-static int put_text_frame(struct guard_relay *g, enum guard_frame_type type, uint32_t code,
-                          const char *text)
+int guard_relay_text(struct guard_relay *g, enum guard_frame_type type, uint32_t code,
+                     const char *text)
 {
 	struct wbuf b;
 	int r;
@@ -53,7 +53,7 @@ static int put_text_frame(struct guard_relay *g, enum guard_frame_type type, uin
 
 static void progress(void *ctx, const char *text)
 {
-	if (put_text_frame(ctx, GF_PROGRESS, 0, text) != ERR_OK)
+	if (guard_relay_text(ctx, GF_PROGRESS, 0, text) != ERR_OK)
 		give_up(ctx, "output for the delegate over its limit");
 }
 
@@ -66,13 +66,14 @@ int guard_relay_start(struct guard_relay *g, const struct ssh_client_config *cfg
 	g->cfg.progress = progress;
 	g->cfg.progress_ctx = g;
 	wbuf_init(&g->to_delegate, 64 * 1024 * 1024);
+	g->handoff = cfg->handoff;
 	return ERR_OK;
 }
 
 int guard_relay_abort(struct guard_relay *g, uint32_t code, const char *why)
 {
 	if (!g->finished) {
-		(void)!put_text_frame(g, GF_ABORT, code, why);
+		(void)!guard_relay_text(g, GF_ABORT, code, why);
 		snprintf(g->outcome, sizeof(g->outcome), "aborted: %.280s", why);
 	}
 	g->finished = 1;
@@ -93,7 +94,7 @@ static int after_client(struct guard_relay *g)
 
 	if (wbuf_avail(&c->pk.out) > 0) {
 		g->to_server += wbuf_avail(&c->pk.out);
-		if (frames(g, GF_TO_SERVER, wbuf_ptr(&c->pk.out), wbuf_avail(&c->pk.out)) != ERR_OK)
+		if (guard_relay_frames(g, GF_TO_SERVER, wbuf_ptr(&c->pk.out), wbuf_avail(&c->pk.out)) != ERR_OK)
 			return guard_relay_abort(g, 1, "the delegate does not read what it is sent");
 		wbuf_reset(&c->pk.out);
 	}
@@ -113,6 +114,10 @@ static int after_client(struct guard_relay *g)
 	}
 	if (c->state == SSH_FAILED)
 		return guard_relay_abort(g, 2, c->why.text);
+	if (g->handoff && guard_handoff_progress(g) != ERR_OK)
+		return guard_relay_abort(g, 1, "the delegate does not read what it is sent");
+	if (g->handed_off)
+		return ERR_OK;
 	if (c->state == SSH_DONE && !g->finished) {
 		g->finished = 1;
 		if (c->exit_signal[0] != '\0')
@@ -122,7 +127,7 @@ static int after_client(struct guard_relay *g)
 			snprintf(g->outcome, sizeof(g->outcome), "exit status %d", c->exit_status);
 		else
 			snprintf(g->outcome, sizeof(g->outcome), "closed without an exit status");
-		return put_text_frame(g, GF_EXIT, c->exit_status >= 0 ? (uint32_t)c->exit_status :
+		return guard_relay_text(g, GF_EXIT, c->exit_status >= 0 ? (uint32_t)c->exit_status :
 		                      255, c->exit_signal);
 	}
 	return ERR_OK;
@@ -159,9 +164,18 @@ int guard_relay_frame(struct guard_relay *g, enum guard_frame_type type,
 	switch (type) {
 	case GF_SERVER_DATA:
 		g->from_server += wbuf_avail(payload);
+		if (g->handoff && g->client.handoff && g->from_server > GUARD_HANDOFF_MAX_BYTES)
+			return guard_relay_abort(g, 2, "the server sent more than 256 KiB before the "
+			                         "handoff");
 		(void)!ssh_client_input(&g->client, wbuf_ptr(payload), wbuf_avail(payload));
 		return after_client(g);
+	case GF_KEX_SHARE:
+		(void)!guard_handoff_share(g, payload);
+		return g->finished ? ERR_OK : after_client(g);
 	case GF_STDIN:
+		/* Headed for a handoff, input is the delegate's to send after it. */
+		if (g->handoff && g->client.handoff)
+			return guard_relay_abort(g, 3, "input before the session's mode was known");
 		g->stdin_received += wbuf_avail(payload);
 		if (g->stdin_received - g->stdin_credited > GUARD_STDIN_WINDOW ||
 		    ssh_client_stdin(&g->client, wbuf_ptr(payload), wbuf_avail(payload)) != ERR_OK)

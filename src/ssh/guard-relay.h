@@ -21,6 +21,9 @@ struct guard_relay {
 	uint64_t from_server, to_server;        /* bytes, for the audit */
 	uint64_t stdin_received, stdin_credited;        /* STDIN bytes: taken, given back */
 	char outcome[300];              /* once finished: how, for the audit */
+	/* Handoff (guard-handoff.c): accepted for one; the frames of its steps sent. */
+	int handoff, relaying_sent, kex_start_sent, kex_reply_sent, handed_off;
+	uint64_t keep_from;             /* the delegate keeps server bytes from this offset */
 };
 
 /* `cfg` as for ssh_client_start, but for output and progress, which become frames. */
@@ -35,5 +38,15 @@ int guard_relay_frame(struct guard_relay *g, enum guard_frame_type type,
                       const struct wbuf *payload) WUR_SSH;
 /* Ends the session with an ABORT frame saying why (code 3: the delegate broke the rules). */
 int guard_relay_abort(struct guard_relay *g, uint32_t code, const char *why) WUR_SSH;
+
+/* For guard-handoff.c: a frame with a code and a text; bytes in as many frames as needed. */
+int guard_relay_text(struct guard_relay *g, enum guard_frame_type type, uint32_t code,
+                     const char *text) WUR_SSH;
+int guard_relay_frames(struct guard_relay *g, enum guard_frame_type type, const uint8_t *p,
+                       size_t n) WUR_SSH;
+/* guard-handoff.c: the frames of the handoff's steps as the client reaches them, and the
+ * delegate's KEX_SHARE. */
+int guard_handoff_progress(struct guard_relay *g) WUR_SSH;
+int guard_handoff_share(struct guard_relay *g, const struct wbuf *payload) WUR_SSH;
 
 #endif

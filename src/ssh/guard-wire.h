@@ -28,8 +28,18 @@ enum guard_frame_type {
 	GF_STDOUT, GF_STDERR, GF_EXIT,                          /* relay: agent to delegate */
 	GF_STDIN_CREDIT,                                        /* relay: agent to delegate */
 	GF_KEEPALIVE,   /* delegate to agent: ServerAliveInterval passed with no server bytes */
+	/* Handoff (design section 5). RELAYING: agent to delegate, a session accepted for a
+	 * handoff runs relayed after all (the reason); KEX_START, KEX_REPLY, HANDOFF: agent to
+	 * delegate; KEX_SHARE: delegate to agent. */
+	GF_RELAYING, GF_KEX_START, GF_KEX_SHARE, GF_KEX_REPLY, GF_HANDOFF,
 };
-#define GF_LAST GF_KEEPALIVE
+#define GF_LAST GF_HANDOFF
+
+/* The acceptance's mode byte: relay, or a handoff once the session is ready. */
+enum guard_mode_byte { GUARD_MODE_RELAY = 0, GUARD_MODE_HANDOFF = 1 };
+/* At most this much from the server, and this long (without PIN prompts), before HANDOFF. */
+#define GUARD_HANDOFF_MAX_BYTES (256 * 1024)
+#define GUARD_HANDOFF_MAX_SECONDS 30
 /*
  * Relay mode's input flow control: the delegate may have at most GUARD_STDIN_WINDOW bytes of
  * STDIN sent and not yet passed to the server; STDIN_CREDIT (uint32 bytes) gives room back
@@ -71,5 +81,27 @@ int guard_frame_put(struct wbuf *out, enum guard_frame_type type, const uint8_t 
  * ERR_INCOMPLETE until one is there; ERR_FORMAT for a bad length or an unknown type. */
 int guard_frame_get(struct wbuf *in, enum guard_frame_type *type, struct wbuf *payload)
 	WUR_SSH;
+
+/* KEX_START: what the delegate needs for the handoff re-key's exchange hash and keys. */
+struct guard_kex_start {
+	struct wbuf v_c, v_s, i_c, i_s, k_s, session_id;        /* views into the frame */
+	int strict;
+};
+int guard_kex_start_encode(const struct ssh_kex *k, struct wbuf *out) WUR_SSH;
+int guard_kex_start_decode(const struct wbuf *payload, struct guard_kex_start *s) WUR_SSH;
+
+/* KEX_SHARE: Q_C, and the server stream offset from which the delegate keeps the bytes. */
+int guard_kex_share_encode(const uint8_t *q_c, size_t len, uint64_t keep_from,
+                           struct wbuf *out) WUR_SSH;
+int guard_kex_share_decode(const struct wbuf *payload, struct wbuf *q_c, uint64_t *keep_from)
+	WUR_SSH;
+
+/* HANDOFF: where the new keys' traffic starts, what the agent wrote, the connection state. */
+struct guard_handoff {
+	uint64_t server_offset, bytes_written;
+	struct ssh_handoff state;
+};
+int guard_handoff_encode(const struct guard_handoff *h, struct wbuf *out) WUR_SSH;
+int guard_handoff_decode(const struct wbuf *payload, struct guard_handoff *h) WUR_SSH;
 
 #endif

@@ -43,12 +43,14 @@ int ssh_channel_open(struct ssh_client *c)
 
 	wbuf_init(&b, 128);
 	if ((r = wbuf_put_u8(&b, MSG_CHANNEL_OPEN)) || (r = wbuf_put_cstring(&b, "session")) ||
-	    (r = wbuf_put_u32(&b, 0)) || (r = wbuf_put_u32(&b, WINDOW)) ||
+	    (r = wbuf_put_u32(&b, 0)) || (r = wbuf_put_u32(&b, c->handoff ? 0 : WINDOW)) ||
 	    (r = wbuf_put_u32(&b, MAX_PACKET))) {
 		wbuf_free(&b);
 		return ssh_fail(c, r, "building the channel request failed%s", "");
 	}
-	c->local_window = WINDOW;
+	/* For a handoff nothing of the command's output may pass through the agent: the
+	 * delegate opens the window once the connection is its own. */
+	c->local_window = c->handoff ? 0 : WINDOW;
 	c->state = SSH_CHANNEL_OPEN;
 	return ssh_send_payload(c, &b);
 }
@@ -101,12 +103,13 @@ static int request_command(struct ssh_client *c)
 }
 
 static int open_window(struct ssh_client *c);
+static int send_session_requests(struct ssh_client *c);
 
-/* The terminal, the environment, then the command, each answered in order. */
+/* The channel is open: for a handoff no-more-sessions first, then the terminal, the
+ * environment and the command, each answered in order. */
 static int on_open_confirmation(struct ssh_client *c, struct wbuf *m)
 {
 	uint32_t ours;
-	int r = ERR_OK;
 
 	if (c->state != SSH_CHANNEL_OPEN || wbuf_get_u32(m, &ours) != ERR_OK || ours != 0 ||
 	    wbuf_get_u32(m, &c->remote_id) != ERR_OK ||
@@ -115,6 +118,24 @@ static int on_open_confirmation(struct ssh_client *c, struct wbuf *m)
 		return ssh_fail(c, ERR_FORMAT, "malformed channel confirmation%s", "");
 	if (c->remote_max_packet > MAX_PACKET)
 		c->remote_max_packet = MAX_PACKET;
+	return c->handoff ? ssh_no_more_sessions(c) : send_session_requests(c);
+}
+
+/* no-more-sessions@openssh.com answered: without it there is no handoff. */
+int ssh_no_more_sessions_reply(struct ssh_client *c, int ok)
+{
+	if (c->state != SSH_NO_MORE_SESSIONS)
+		return ssh_fail(c, ERR_FORMAT, "an answer to no-more-sessions out of place%s", "");
+	if (!ok && ssh_handoff_fallback(c, "the server refused no-more-sessions@openssh.com "
+	                                "(not OpenSSH?)") != ERR_OK)
+		return c->why.code;
+	return send_session_requests(c);
+}
+
+static int send_session_requests(struct ssh_client *c)
+{
+	int r = ERR_OK;
+
 	if (c->cfg.nenv > SSH_MAX_ENV)
 		return ssh_fail(c, ERR_LIMIT, "too many environment variables%s", "");
 	if (c->cfg.pty != NULL)
@@ -143,6 +164,7 @@ static int on_reply(struct ssh_client *c, int ok)
 	c->awaited_first++;
 	switch (c->awaited[i]) {
 	case REPLY_PTY:
+		c->pty_granted = ok;
 		if (!ok)
 			progress(c, "the server gave no terminal%s", "");
 		return ERR_OK;
@@ -158,6 +180,8 @@ static int on_reply(struct ssh_client *c, int ok)
 		return ssh_fail(c, ERR_DENIED, "the server refused to run the %s",
 		                c->cfg.kind == SSH_SESSION_EXEC ? "command" :
 		                c->cfg.kind == SSH_SESSION_SUBSYSTEM ? "subsystem" : "shell");
+	if (c->handoff)
+		return ssh_handoff_begin(c);
 	c->state = SSH_RUNNING;
 	return ssh_channel_resume(c);
 }
@@ -233,6 +257,20 @@ static int send_close(struct ssh_client *c)
 	return ERR_OK;
 }
 
+/* The server closed the channel: ours goes back and the session is over, but not inside
+ * a key exchange of ours (nothing but the exchange may be sent there) nor once the handoff
+ * began (the delegate closes it). */
+static int finish_if_closed(struct ssh_client *c)
+{
+	if (!c->close_received || (c->state != SSH_RUNNING && c->state != SSH_EXEC) ||
+	    ssh_sending_blocked(c))
+		return ERR_OK;
+	if (send_close(c) != ERR_OK)
+		return c->why.code;
+	c->state = SSH_DONE;
+	return ERR_OK;
+}
+
 /* Data for us: handed on, and the window opened again once half of it is used. */
 static int on_data(struct ssh_client *c, struct wbuf *m, int stream)
 {
@@ -255,8 +293,7 @@ static int open_window(struct ssh_client *c)
 	struct wbuf b;
 	int r;
 
-	if (c->local_window > WINDOW / 2 || ssh_sending_blocked(c) || c->state < SSH_RUNNING ||
-	    c->state >= SSH_DONE)
+	if (c->local_window > WINDOW / 2 || ssh_sending_blocked(c) || c->state != SSH_RUNNING)
 		return ERR_OK;
 	wbuf_init(&b, 16);
 	if ((r = wbuf_put_u8(&b, MSG_CHANNEL_WINDOW_ADJUST)) ||
@@ -321,9 +358,9 @@ int ssh_channel_resume(struct ssh_client *c)
 {
 	int r;
 
-	if ((r = open_window(c)) != ERR_OK)
+	if ((r = open_window(c)) != ERR_OK || (r = flush_stdin(c)) != ERR_OK)
 		return r;
-	return flush_stdin(c);
+	return finish_if_closed(c);
 }
 
 /* Messages about the one channel, once we asked for it. */
@@ -355,13 +392,13 @@ int ssh_channel_message(struct ssh_client *c, uint8_t type, struct wbuf *m)
 			return ssh_fail(c, ERR_FORMAT, "extended data other than stderr%s", "");
 		return on_data(c, m, 2);
 	case MSG_CHANNEL_EOF:
+		c->eof_received = 1;
 		return ERR_OK;
 	case MSG_CHANNEL_CLOSE:
+		if (c->close_received)
+			return ssh_fail(c, ERR_FORMAT, "a second CHANNEL_CLOSE%s", "");
 		c->close_received = 1;
-		if (send_close(c) != ERR_OK)
-			return c->why.code;
-		c->state = SSH_DONE;
-		return ERR_OK;
+		return finish_if_closed(c);
 	case MSG_CHANNEL_REQUEST:
 		return on_channel_request(c, m);
 	}

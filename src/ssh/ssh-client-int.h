@@ -21,6 +21,8 @@ int ssh_fail(struct ssh_client *c, int code, const char *fmt, const char *arg);
 int ssh_send_payload(struct ssh_client *c, struct wbuf *b);
 /* Between our KEXINIT and our NEWKEYS nothing but key exchange may be sent. */
 int ssh_sending_blocked(const struct ssh_client *c);
+/* Once our NEWKEYS is out: the replies we owe, the window, the pending input. */
+int ssh_after_kex(struct ssh_client *c);
 /* Declines a request that wants a reply (REQUEST_FAILURE or CHANNEL_FAILURE). */
 int ssh_refuse_request(struct ssh_client *c, uint8_t type);
 /* Server text for a message: printable bytes only. */
@@ -34,5 +36,27 @@ int ssh_channel_open(struct ssh_client *c);
 int ssh_channel_message(struct ssh_client *c, uint8_t type, struct wbuf *m);
 /* After a key exchange: the window we owe, the input waiting. */
 int ssh_channel_resume(struct ssh_client *c);
+/* For a handoff: no-more-sessions@openssh.com, and its answer. */
+int ssh_no_more_sessions(struct ssh_client *c);
+int ssh_no_more_sessions_reply(struct ssh_client *c, int ok);
+
+/* ssh-probe.c: the forwarding probes before a handoff, and the global requests made before
+ * the session runs (with want_reply; `what` says what the answer is for). */
+int ssh_probes_begin(struct ssh_client *c);
+int ssh_probe_debug(struct ssh_client *c, struct wbuf *m);
+int ssh_probe_channel(struct ssh_client *c, uint8_t type, struct wbuf *m);
+int ssh_global_request(struct ssh_client *c, uint8_t what, const char *name,
+                       const char *host_or_path, int with_port, uint32_t port);
+int ssh_global_reply(struct ssh_client *c, int ok, struct wbuf *m);
+
+/* ssh-handoff.c: no handoff after all, for `why`: relayed, or failed when the rule's
+ * fallback is deny (ERR_OK: relayed). */
+int ssh_handoff_fallback(struct ssh_client *c, const char *why);
+/* The command runs; the handoff re-key begins with our KEXINIT. */
+int ssh_handoff_begin(struct ssh_client *c);
+/* The server's KEXINIT and KEX_ECDH_REPLY, and its NEWKEYS, during the handoff re-key. */
+int ssh_handoff_kexinit(struct ssh_client *c, const struct wbuf *m);
+int ssh_handoff_ecdh_reply(struct ssh_client *c, const struct wbuf *m);
+int ssh_handoff_newkeys(struct ssh_client *c);
 
 #endif

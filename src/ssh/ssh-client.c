@@ -66,8 +66,7 @@ int ssh_refuse_request(struct ssh_client *c, uint8_t type)
 	return send_failure(c, type);
 }
 
-/* Once our NEWKEYS is out: the replies we owe, the window, the pending input. */
-static int after_kex(struct ssh_client *c)
+int ssh_after_kex(struct ssh_client *c)
 {
 	int r;
 
@@ -91,7 +90,7 @@ static int send_kexinit(struct ssh_client *c)
 		return ssh_fail(c, ERR_CONFIG, "no known host key for the server%s", "");
 	wbuf_init(&b, 4096);
 	/* Without strict KEX the sequence number can be steered: chacha20 only with it. */
-	r = ssh_kex_kexinit(&c->kex, algs, c->kex.strict ? ssh_cipher_names :
+	r = ssh_kex_kexinit(&c->kex, NULL, algs, c->kex.strict ? ssh_cipher_names :
 	                    ssh_cipher_names_gcm_only, &b);
 	if (r != ERR_OK) {
 		wbuf_free(&b);
@@ -112,6 +111,8 @@ int ssh_client_start(struct ssh_client *c, const struct ssh_client_config *cfg)
 	ssh_kex_init(&c->kex);
 	c->kex.omit_strict = cfg->omit_strict_kex;
 	wbuf_init(&c->pending_stdin, SSH_STDIN_MAX);
+	wbuf_init(&c->handoff_reply, SSH_PACKET_MAX);
+	c->handoff = cfg->handoff;
 	reason_clear(&c->why);
 	snprintf(c->kex.v_c, sizeof(c->kex.v_c), "%s", SSH_CLIENT_VERSION);
 	c->state = SSH_VERSION;
@@ -123,6 +124,7 @@ void ssh_client_free(struct ssh_client *c)
 	ssh_packets_free(&c->pk);
 	ssh_kex_free(&c->kex);
 	wbuf_free(&c->pending_stdin);
+	wbuf_free(&c->handoff_reply);
 }
 
 /* The server's version line; lines before it are allowed (RFC 4253 section 4.2). */
@@ -211,19 +213,23 @@ static int on_ecdh_reply(struct ssh_client *c, const struct wbuf *m)
 		c->pk.send_seq = 0;
 	c->pk.sent_bytes = 0;
 	c->newkeys_sent = 1;
-	return after_kex(c);
+	return ssh_after_kex(c);
 }
 
 static int on_newkeys(struct ssh_client *c)
 {
 	if (!c->newkeys_sent)
 		return ssh_fail(c, ERR_FORMAT, "NEWKEYS from the server before ours%s", "");
+	if (c->state == SSH_HANDOFF_NEWKEYS)
+		return ssh_handoff_newkeys(c);
 	ssh_packets_rekey(&c->pk.recv, &c->kex.next_recv);
 	if (c->kex.strict)
 		c->pk.recv_seq = 0;
 	c->pk.received_bytes = 0;
 	c->kexinit_sent = c->kexinit_received = c->newkeys_sent = 0;
 	c->exchanges++;
+	if (c->handoff_due)
+		return ssh_handoff_begin(c);
 	if (!c->kex.first)
 		return ERR_OK;
 	c->kex.first = 0;
@@ -271,15 +277,21 @@ static int dispatch(struct ssh_client *c, const struct wbuf *m)
 	switch (type) {
 	case MSG_DISCONNECT:
 		return on_disconnect(c, &v);
-	case MSG_IGNORE: case MSG_DEBUG: case MSG_UNIMPLEMENTED:
+	case MSG_DEBUG:
+		return c->state == SSH_PROBING ? ssh_probe_debug(c, &v) : ERR_OK;
+	case MSG_IGNORE: case MSG_UNIMPLEMENTED:
 		return ERR_OK;
 	case SSH_MSG_KEXINIT:
 		if (c->kexinit_received)
 			return ssh_fail(c, ERR_FORMAT, "a second KEXINIT in one key exchange%s", "");
+		if (c->state == SSH_HANDOFF_KEXINIT)
+			return ssh_handoff_kexinit(c, m);
 		return on_kexinit(c, m);
 	case SSH_MSG_KEX_ECDH_REPLY:
 		if (!c->kexinit_received || c->newkeys_sent)
 			return ssh_fail(c, ERR_FORMAT, "an unexpected KEX_ECDH_REPLY%s", "");
+		if (c->state >= SSH_HANDOFF_KEXINIT)
+			return ssh_handoff_ecdh_reply(c, m);
 		return on_ecdh_reply(c, m);
 	case SSH_MSG_NEWKEYS:
 		return on_newkeys(c);
@@ -300,14 +312,17 @@ static int dispatch(struct ssh_client *c, const struct wbuf *m)
 		return on_global_request(c, &v);
 	case MSG_REQUEST_SUCCESS:
 	case MSG_REQUEST_FAILURE:
-		/* We send no global request but keepalives: an answer to anything else is not. */
+		/* Before the session runs: probes and no-more-sessions; then only keepalives. */
+		if (c->nglobal > 0)
+			return ssh_global_reply(c, type == MSG_REQUEST_SUCCESS, &v);
 		if (c->keepalives == 0)
 			return ssh_fail(c, ERR_FORMAT, "an answer to a request never made%s", "");
 		c->keepalives--;
 		return ERR_OK;
 	}
 	if (type >= MSG_CHANNEL_OPEN_CONFIRMATION && type <= MSG_CHANNEL_FAILURE)
-		return ssh_channel_message(c, type, &v);
+		return c->state == SSH_PROBING ? ssh_probe_channel(c, type, &v) :
+		       ssh_channel_message(c, type, &v);
 	return ssh_fail(c, ERR_FORMAT, "an unexpected message%s", "");
 }
 
@@ -347,7 +362,8 @@ int ssh_client_input(struct ssh_client *c, const uint8_t *p, size_t n)
 		return ssh_fail(c, ERR_TOO_LARGE, "the server sent more than we can hold%s", "");
 	if (c->state == SSH_VERSION && (r = read_version(c)) != ERR_OK)
 		return r == ERR_INCOMPLETE ? ERR_OK : r;
-	while (c->state != SSH_FAILED && c->state != SSH_DONE) {
+	/* After the server's NEWKEYS of a handoff the bytes are the delegate's: not one more. */
+	while (c->state != SSH_FAILED && c->state != SSH_DONE && c->state != SSH_HANDED_OFF) {
 		struct wbuf m;
 
 		if ((r = ssh_packet_recv(&c->pk, &m)) == ERR_INCOMPLETE)

@@ -17,9 +17,19 @@ _Static_assert(SSH_STDIN_MAX + 4 * SSH_PACKET_MAX <= SSH_OUT_MAX,
                "a burst of all held input must fit the packets not yet handed on");
 
 enum ssh_client_state {
-	SSH_VERSION, SSH_KEXINIT, SSH_USERAUTH_SERVICE, SSH_USERAUTH, SSH_CHANNEL_OPEN,
-	SSH_EXEC, SSH_RUNNING, SSH_DONE, SSH_FAILED,
+	SSH_VERSION, SSH_KEXINIT, SSH_USERAUTH_SERVICE, SSH_USERAUTH, SSH_PROBING,
+	SSH_CHANNEL_OPEN, SSH_NO_MORE_SESSIONS, SSH_EXEC, SSH_RUNNING,
+	/* The handoff re-key (ssh-handoff.c): our KEXINIT is out; the server's came and the
+	 * delegate's ephemeral key is awaited; KEX_ECDH_INIT is out; our NEWKEYS is out; the
+	 * server's NEWKEYS came: the connection is the delegate's from here on. */
+	SSH_HANDOFF_KEXINIT, SSH_HANDOFF_SHARE, SSH_HANDOFF_REPLY, SSH_HANDOFF_NEWKEYS,
+	SSH_HANDED_OFF,
+	SSH_DONE, SSH_FAILED,
 };
+
+/* What the forwarding probes saw (design section 6); see ssh-probe.c. */
+enum ssh_probe_result { PROBE_NOT_RUN, PROBE_CLOSED, PROBE_OPEN, PROBE_LIMITED };
+enum ssh_probe_kind { PROBE_LOCAL_TCP, PROBE_REMOTE_TCP, PROBE_REMOTE_UNIX, SSH_PROBES };
 
 /* A key the user may log in with: its public blob and the signature algorithm to use. */
 struct ssh_user_key {
@@ -67,6 +77,16 @@ struct ssh_client_config {
 	void *progress_ctx;
 	uint64_t rekey_bytes;                   /* re-key after this many bytes; 0: 1 GiB */
 	int omit_strict_kex;                    /* for tests of the non-strict path only */
+	/*
+	 * Handoff (design section 5): the session is prepared to be handed over. The channel
+	 * opens with window 0 and no-more-sessions@openssh.com must succeed; once the command
+	 * runs, the handoff re-key starts with the delegate's key exchange and cipher lists.
+	 * With probe_forwarding the server's forwarding is probed first and only a server that
+	 * shows it closed is handed over; otherwise, and without no-more-sessions, the session
+	 * runs relayed, or fails when fallback_deny is set.
+	 */
+	int handoff, probe_forwarding, fallback_deny;
+	const char *handoff_kex, *handoff_ciphers;
 };
 
 struct ssh_client {
@@ -94,6 +114,17 @@ struct ssh_client {
 	uint64_t stdin_sent;            /* bytes of input passed to the channel so far */
 	int stdin_eof, eof_sent, close_sent, close_received;
 	unsigned keepalives;            /* our keepalive requests not yet answered */
+	/* Handoff: still headed for one, or why the session runs relayed instead. */
+	int handoff, handoff_due;       /* due: after the server's re-key now running */
+	char relay_why[200];
+	enum ssh_probe_result probe[SSH_PROBES];
+	unsigned probes_pending;        /* replies and channel closes the probes await */
+	int probe_debug_seen;           /* the server's "has disabled ... forwarding" came */
+	uint8_t global_awaited[4];      /* what our global requests before the session were */
+	unsigned nglobal;
+	int pty_granted;
+	int eof_received;
+	struct wbuf handoff_reply;      /* the server's KEX_ECDH_REPLY, for the delegate */
 	int exit_status;                /* -1 until the server says */
 	char exit_signal[64];
 };
@@ -112,5 +143,26 @@ int ssh_client_window_change(struct ssh_client *c, uint32_t cols, uint32_t rows,
 /* A keepalive@openssh.com request with want_reply (ServerAliveInterval): any answer shows
  * the server alive. Nothing while authentication or a key exchange runs. */
 int ssh_client_keepalive(struct ssh_client *c) WUR_SSH;
+
+/* What a delegate needs, besides the re-key's keys, to carry the connection on. */
+struct ssh_handoff {
+	uint32_t send_seq, recv_seq;            /* the next packets' sequence numbers */
+	uint32_t remote_id, remote_window, remote_max_packet, local_window;
+	int pty_granted, eof_received, close_received;
+	int exit_status;                        /* -1: not yet */
+	char exit_signal[64];
+	unsigned deferred_count, deferred_failures;     /* request failures still owed */
+};
+
+/* The agent's side of the handoff re-key: the delegate's ephemeral public key (Q_C). */
+int ssh_client_handoff_share(struct ssh_client *c, const uint8_t *q_c, size_t len) WUR_SSH;
+/* Once state is SSH_HANDED_OFF: what the delegate carries on with. */
+int ssh_client_handoff_state(const struct ssh_client *c, struct ssh_handoff *h) WUR_SSH;
+/* The delegate's side: a client on the handed-over connection. `kex` holds the handoff
+ * re-key with its keys derived (ssh_kex_ecdh_reply) and becomes the client's. */
+int ssh_client_resume(struct ssh_client *c, const struct ssh_client_config *cfg,
+                      struct ssh_kex *kex, const struct ssh_handoff *h) WUR_SSH;
+/* The name of a forwarding probe, for messages. */
+const char *ssh_probe_name(enum ssh_probe_kind k);
 
 #endif

@@ -22,6 +22,7 @@ static const struct ssh_kex_method methods[] = {
 };
 
 #define KEX_NAMES "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256"
+const char ssh_kex_names[] = KEX_NAMES;
 #define STRICT_C "kex-strict-c-v00@openssh.com"
 #define STRICT_S "kex-strict-s-v00@openssh.com"
 /* Ignored with AEAD ciphers, but the list must be a real one. */
@@ -86,14 +87,14 @@ int ssh_kex_hostkey_algs(const struct sshpub *keys, size_t n, char *out, size_t 
 	return used > 0 ? ERR_OK : ERR_KEY_NOT_FOUND;
 }
 
-int ssh_kex_kexinit(struct ssh_kex *k, const char *hostkey_algs, const char *ciphers,
-                    struct wbuf *out)
+int ssh_kex_kexinit(struct ssh_kex *k, const char *kex_algs, const char *hostkey_algs,
+                    const char *ciphers, struct wbuf *out)
 {
 	uint8_t cookie[16];
 	char kex[256];
 	int r;
 
-	snprintf(kex, sizeof(kex), "%s%s%s", KEX_NAMES, k->first ? ",ext-info-c" : "",
+	snprintf(kex, sizeof(kex), "%s%s%s", kex_algs ? kex_algs : KEX_NAMES, k->first ? ",ext-info-c" : "",
 	         k->first && !k->omit_strict ? "," STRICT_C : "");
 	if (RAND_bytes(cookie, sizeof(cookie)) != 1)
 		return ERR_INTERNAL;
@@ -191,14 +192,20 @@ int ssh_kex_negotiate(struct ssh_kex *k, const uint8_t *p, size_t len, struct re
 		return reason_set(why, ERR_TOO_LARGE, "the server's KEXINIT is too large");
 	if (k->first)
 		k->strict = !k->omit_strict && ssh_namelist_has(theirs.kex, STRICT_S);
+	/* The first method of our KEXINIT that the server has (the markers are no methods). */
 	k->method = NULL;
-	if (choose(KEX_NAMES, theirs.kex, name, sizeof(name)) == ERR_OK)
+	for (const char *p = ours.kex; *p != '\0' && k->method == NULL;) {
+		size_t n = strcspn(p, ",");
+
 		for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-			if (strcmp(methods[i].name, name) == 0)
+			if (strlen(methods[i].name) == n && strncmp(methods[i].name, p, n) == 0 &&
+			    ssh_namelist_has(theirs.kex, methods[i].name))
 				k->method = &methods[i];
+		p += n + (p[n] == ',');
+	}
 	if (k->method == NULL)
 		return reason_set(why, ERR_UNSUPPORTED, "no key exchange in common with the server "
-		                  "(it offers %s; we do %s)", theirs.kex, KEX_NAMES);
+		                  "(it offers %s; we do %s)", theirs.kex, ours.kex);
 	if (choose(ours.hostkey, theirs.hostkey, k->hostkey_alg, sizeof(k->hostkey_alg)) != ERR_OK)
 		return reason_set(why, ERR_UNSUPPORTED, "the server offers no host key of a type "
 		                  "we trust for it (it offers %s; we know %s)", theirs.hostkey,

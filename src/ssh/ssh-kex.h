@@ -52,10 +52,12 @@ struct ssh_kex {
 void ssh_kex_init(struct ssh_kex *k);
 void ssh_kex_free(struct ssh_kex *k);
 
-/* Our KEXINIT, kept as I_C: the methods we do, `hostkey_algs` (from the trusted keys) and
- * `ciphers`. The strict and ext-info markers go only into the first one. */
-int ssh_kex_kexinit(struct ssh_kex *k, const char *hostkey_algs, const char *ciphers,
-                    struct wbuf *out) WUR_SSH;
+/* The key exchange methods we do, best first, as an SSH name-list. */
+extern const char ssh_kex_names[];
+/* Our KEXINIT, kept as I_C: the methods `kex_algs` (NULL: all we do), `hostkey_algs` (from
+ * the trusted keys) and `ciphers`. The strict and ext-info markers go only into the first. */
+int ssh_kex_kexinit(struct ssh_kex *k, const char *kex_algs, const char *hostkey_algs,
+                    const char *ciphers, struct wbuf *out) WUR_SSH;
 int ssh_kexinit_parse(const uint8_t *p, size_t len, struct ssh_kexinit *ki) WUR_SSH;
 /* Keeps the server's KEXINIT as I_S and chooses the algorithms; a reason when nothing fits. */
 int ssh_kex_negotiate(struct ssh_kex *k, const uint8_t *p, size_t len,

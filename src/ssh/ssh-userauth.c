@@ -133,7 +133,8 @@ int ssh_userauth_message(struct ssh_client *c, uint8_t type, struct wbuf *m)
 	case MSG_USERAUTH_SUCCESS:
 		if (c->state != SSH_USERAUTH || !c->key_signed)
 			break;
-		return ssh_channel_open(c);
+		return c->handoff && c->cfg.probe_forwarding ? ssh_probes_begin(c) :
+		       ssh_channel_open(c);
 	}
 	return ssh_fail(c, ERR_FORMAT, "an unexpected userauth message%s", "");
 }

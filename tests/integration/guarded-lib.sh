@@ -7,7 +7,8 @@
 # ENV-LIST on. The targets are the sshds named in $GUARDED_TARGETS, which the caller started
 # (each with its own SSHD_* settings); by default T, started here. Further hops: the sshds
 # of $GUARDED_HOPS (J: j.test), with more signing rules in $GUARDED_SIGN_RULES and more
-# guarded rules in $GUARDED_RULES (YAML list items).
+# guarded rules in $GUARDED_RULES (YAML list items); $GUARDED_RULES_FIRST come before the
+# main guarded rule, and $GUARDED_RULE_EXTRA adds settings to it (e.g. "mode: handoff").
 guarded_setup() {
 	make_token t1 ed25519
 	make_askpass "$PIN"
@@ -36,12 +37,14 @@ policy:
       to: i.test
 ${GUARDED_SIGN_RULES:-}
   guarded:
+${GUARDED_RULES_FIRST:-}
     - action: allow                     # and, from there, these commands on the targets only
       to: [ $to ]
       users: root
       via: i.test
       exec: $1
       env: ${2:-[]}
+${GUARDED_RULE_EXTRA:-}
 ${GUARDED_RULES:-}
 CFG
 	start_agent --config "$T/config.yaml"

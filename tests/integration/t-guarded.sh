@@ -43,7 +43,7 @@ from_i "$DELEGATE -p $T_PORT root@127.0.0.1 'echo guarded; echo err >&2; exit 3'
 [ "$rc" = 3 ] || fail "the guarded command's exit status is $rc: $(cat "$T/err")"
 [ "$(cat "$T/out")" = guarded ] && grep -qx err "$T/err" || fail "output: $(cat "$T/out") / $(cat "$T/err")"
 grep -q "Accepted publickey for root" "$T/sshd-T.log" || fail "T saw no login"
-grep -q "guarded session [0-9a-f]\{16\} accepted: allowed by rule $T/config.yaml:" "$T/agent.log" ||
+grep -q "guarded session [0-9a-f]\{16\} accepted for relay mode: allowed by rule $T/config.yaml:" "$T/agent.log" ||
 	fail "the agent did not log the acceptance"
 ok "from the intermediary, p11guard-ssh runs the allowed command on T: output, stderr, exit 3"
 

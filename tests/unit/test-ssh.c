@@ -144,7 +144,7 @@ static void kexinit(void)
 
 	ssh_kex_init(&k);
 	wbuf_init(&b, 4096);
-	CHECK(ssh_kex_kexinit(&k, "ssh-ed25519", ssh_cipher_names, &b) == ERR_OK, "kexinit");
+	CHECK(ssh_kex_kexinit(&k, NULL, "ssh-ed25519", ssh_cipher_names, &b) == ERR_OK, "kexinit");
 	len = wbuf_avail(&b);
 	p = (uint8_t *)b.data + b.off;
 	CHECK(ssh_kexinit_parse(p, len, &ki) == ERR_OK, "our KEXINIT parses");

@@ -1,0 +1,100 @@
+# Guarded execution handed off (design sections 5 and 6): once the server confirmed the
+# command and no-more-sessions, a re-key whose keys only p11guard-ssh knows gives it the
+# connection, and the agent steps out. The forwarding probes decide: targets that close
+# forwarding (DisableForwarding; authorized_keys restrict) are handed off; a default sshd
+# and a PermitListen list fall back to relay, or are refused with fallback: deny.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/guarded-lib.sh"
+
+DELEGATE=$top_builddir/p11guard-ssh
+SSHD_EXTRA="DisableForwarding yes" start_sshd D
+SSHD_EXTRA="DisableForwarding yes
+RekeyLimit 64K" start_sshd X
+start_sshd S                            # the key is restrict,pty there
+start_sshd P                            # a default sshd: forwarding on
+SSHD_EXTRA="PermitListen 127.0.0.1:1" start_sshd L
+start_sshd N                            # a default sshd under a rule with fallback: deny
+GUARDED_TARGETS="D X S P L N"
+GUARDED_RULES_FIRST="    - action: allow
+      to: \"[127.0.0.1]:$N_PORT\"
+      users: root
+      via: i.test
+      exec: [ \"echo never\" ]
+      mode: handoff
+      fallback: deny"
+GUARDED_RULE_EXTRA="      mode: handoff"
+guarded_setup '[ "echo guarded; echo err >&2; exit 3", cat, "sleep 2; echo after",
+                 "head -c 8388608 /dev/urandom | tee /tmp/handoff.sent | sha256sum >&2; cat /tmp/handoff.sent",
+                 "echo never" ]'
+sed -i 's/^/restrict,pty /' "$T/S.keys"
+head -c 3000000 /dev/urandom > "$T/input"
+
+# on TARGET COMMAND [OPTIONS]: p11guard-ssh on the intermediary runs COMMAND on sshd TARGET.
+on() { from_i "$DELEGATE ${3:-} -p $(eval echo "\$${1}_PORT") root@127.0.0.1 '$2'"; }
+# The mode the audit's last "end" event names for TARGET.
+last_end() {
+	python3 - "$T/audit.log" "$(eval echo "\$${1}_PORT")" <<'PY'
+import json, sys
+port = sys.argv[2]
+ends = [e for e in map(json.loads, open(sys.argv[1])) if e.get("event") == "end" and
+        (e.get("dest_name") or "").endswith("]:" + port)]
+e = ends[-1]
+print(e.get("mode"), "|", e.get("mode_reason", ""), "|", e.get("probes", ""), "|",
+      e.get("outcome"))
+PY
+}
+
+for target in D S; do
+	rc=0
+	on "$target" "echo guarded; echo err >&2; exit 3" > "$T/out" 2> "$T/err" || rc=$?
+	[ "$rc" = 3 ] && [ "$(cat "$T/out")" = guarded ] && grep -qx err "$T/err" ||
+		fail "$target: exit $rc, output $(cat "$T/out"), errors $(cat "$T/err")"
+	end=$(last_end "$target")
+	case $end in handoff*"local TCP forwarding closed"*"handed off"*) ;;
+	*) fail "$target: not handed off: $end" ;; esac
+	on "$target" cat < "$T/input" > "$T/out" || fail "$target: cat: $(cat "$T/out")"
+	cmp -s "$T/input" "$T/out" || fail "$target: 3 MB through cat came back different"
+done
+grep -q "guarded session [0-9a-f]\{16\} to .* handed off: the delegate carries" "$T/agent.log" ||
+	fail "no 'handed off' line in the agent's log"
+ok "DisableForwarding and restrict,pty: probed closed, handed off; exit status, stderr, 3 MB each way"
+
+# After the takeover the server re-keys every 64 KiB and so do we (ssh's RekeyLimit).
+on X "head -c 8388608 /dev/urandom | tee /tmp/handoff.sent | sha256sum >&2; cat /tmp/handoff.sent" \
+	"-o RekeyLimit=64K" > "$T/big" 2> "$T/big.err" || fail "X: 8 MiB: $(cat "$T/big.err")"
+want=$(cut -d' ' -f1 "$T/big.err")
+got=$(sha256sum < "$T/big" | cut -d' ' -f1)
+[ "$(wc -c < "$T/big")" = 8388608 ] && [ "$want" = "$got" ] ||
+	fail "X: 8 MiB after the takeover: $(wc -c < "$T/big") bytes, sha256 $got, sent $want"
+case $(last_end X) in handoff*) ;; *) fail "X: not handed off: $(last_end X)" ;; esac
+ok "8 MiB after the takeover, more than the window, with re-keys every 64 KiB both ways (checksum)"
+
+# A default sshd: local forwarding on. The session runs relayed, and the audit says why.
+for target in P L; do
+	rc=0
+	out=$(on "$target" "echo guarded; echo err >&2; exit 3" 2>/dev/null) || rc=$?
+	[ "$rc" = 3 ] && [ "$out" = guarded ] || fail "$target: exit $rc, output $out"
+done
+case $(last_end P) in "relay | the server allows forwarding (local TCP forwarding is on) |"*) ;;
+*) fail "P: $(last_end P)" ;; esac
+case $(last_end L) in relay*"remote TCP forwarding limited to a list"*) ;;
+*) fail "L: $(last_end L)" ;; esac
+ok "a default sshd and a PermitListen list: probed open or limited, run relayed, the audit says why"
+
+rc=0
+on N "echo never" > "$T/out" 2> "$T/err" || rc=$?
+[ "$rc" = 255 ] && grep -q "allows forwarding (local TCP forwarding is on) and the rule's fallback is deny" "$T/err" ||
+	fail "N: fallback deny: exit $rc, $(cat "$T/err")"
+grep -q "Starting session" "$T/sshd-N.log" && fail "N: a session started"
+ok "fallback: deny refuses with the reason, and no session starts"
+
+# The agent is not needed after the handoff: killed right after the line, the output comes.
+before=$(grep -c "handed off: the delegate" "$T/agent.log")
+from_i "$DELEGATE -p $D_PORT root@127.0.0.1 'sleep 2; echo after'" > "$T/late" 2> "$T/late.err" &
+late=$!
+wait_for 20 sh -c "[ \$(grep -c 'handed off: the delegate' '$T/agent.log') -gt $before ]" ||
+	fail "no handoff for the late command"
+kill "$AGENT_PID"
+wait "$late" || fail "the command's end after the agent was killed: $(cat "$T/late.err")"
+[ "$(cat "$T/late")" = after ] || fail "after the agent was killed: output $(cat "$T/late")"
+ok "the agent killed right after the handoff: the command's output still arrives"
