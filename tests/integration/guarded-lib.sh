@@ -13,7 +13,7 @@ guarded_setup() {
 	make_token t1 ed25519
 	make_askpass "$PIN"
 	chmod 755 "$T"
-	SSHD_HOSTKEY_ARGS="" SSHD_EXTRA="" start_sshd I
+	SSHD_HOSTKEY_ARGS="" SSHD_EXTRA="" SSHD_ALL_EXTRA="" start_sshd I
 	[ -n "${GUARDED_TARGETS:-}" ] || { GUARDED_TARGETS=T; start_sshd T; }
 	known_hosts_line I i.test > "$T/policy_known_hosts"
 	for h in ${GUARDED_HOPS:-}; do known_hosts_line "$h" "$(echo "$h" | tr A-Z a-z).test"; done \
@@ -47,6 +47,11 @@ ${GUARDED_RULES_FIRST:-}
 ${GUARDED_RULE_EXTRA:-}
 ${GUARDED_RULES:-}
 CFG
+	# GUARDED_HANDOFF: every guarded rule hands its sessions off (the targets then need
+	# forwarding closed, e.g. SSHD_ALL_EXTRA="DisableForwarding yes").
+	[ -z "${GUARDED_HANDOFF:-}" ] ||
+		sed -i '/^  guarded:/,$ { /^    - action:/a\      mode: handoff
+}' "$T/config.yaml"
 	start_agent --config "$T/config.yaml"
 	pubkeys_from_tokens "$T/config.yaml"
 	for h in I ${GUARDED_HOPS:-}; do cat "$T/pub/ed25519.pub" >> "$T/$h.keys"; done
@@ -60,3 +65,16 @@ from_i() { ssh_run "$I_PORT" "$T/pub/ed25519.pub" -A root@127.0.0.1 "$1"; }
 # How many connections T has seen, and how many sessions it started.
 t_connections() { grep -c "^Connection from" "$T/sshd-T.log" || true; }
 t_sessions() { grep -c "Starting session" "$T/sshd-T.log" || true; }
+
+# Every guarded session that ended was handed off (GUARDED_HANDOFF runs), and there were some.
+guarded_all_handed_off() {
+	python3 - "$T/audit.log" <<'PY' || fail "not every session was handed off"
+import json, sys
+ends = [e for e in map(json.loads, open(sys.argv[1])) if e.get("event") == "end"]
+relayed = [e for e in ends if e.get("mode") != "handoff"]
+for e in relayed:
+    print("relayed:", e.get("command"), e.get("mode_reason"), e.get("outcome"))
+sys.exit(1 if relayed or not ends else 0)
+PY
+	ok "all $(grep -c '"event":"end"' "$T/audit.log") guarded sessions were handed off"
+}

@@ -136,6 +136,7 @@ LogLevel VERBOSE
 PermitRootLogin prohibit-password
 $hostcert
 ${SSHD_EXTRA:-}
+${SSHD_ALL_EXTRA:-}
 CONF
 	/usr/sbin/sshd -D -f "$d/sshd_config" -E "$T/sshd-$name.log" &
 	PIDS="$PIDS $!"
