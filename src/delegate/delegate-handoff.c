@@ -163,6 +163,8 @@ int delegate_carry_on(struct delegate_handoff *h, const struct delegate_options 
 	int stdin_open = 1, server_open = 1;
 
 	delegate_alive_start(&alive, o->alive_interval, o->alive_count_max);
+	if (o->tamper != NULL && o->tamper->after_handoff != NULL)
+		o->tamper->after_handoff(o->tamper->ctx, c);      /* tests only */
 	while (c->state != SSH_DONE && c->state != SSH_FAILED && server_open) {
 		struct pollfd pfd[2] = {
 			{ server, POLLIN | (wbuf_avail(to_server) > 0 ? POLLOUT : 0), 0 },

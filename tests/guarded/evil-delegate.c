@@ -17,11 +17,17 @@
  *                    HEX (a running guarded session's), with the key of the .pub file PUB
  *   connected-twice, stdin-first, agent-frame, bad-length, server-closed-early
  *                    frames out of order, twice, of the agent's kind, or malformed
+ *   after a handoff (the rule must allow one), with the connection ours:
+ *   handoff-session  opens a second session channel
+ *   handoff-requests sends exec, shell, subsystem, env and pty-req on the channel
+ *   handoff-forward  opens direct-tcpip to port N and direct-streamlocal, asks for
+ *                    tcpip-forward and streamlocal-forward
  *
  * Stalled sessions end after 3 s with nothing moving. Exit status as p11guard-ssh's.
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +35,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "delegate-handoff.h"
 #include "delegate.h"
+#include "ssh-client-int.h"
 #include "sshagent.h"
 #include "sshpub.h"
 
@@ -39,6 +47,7 @@ struct attack {
 	const char *name;
 	unsigned n;
 	FILE *record;
+	const char *marker_command;     /* what an injected exec would run */
 };
 
 static void flip(struct wbuf *b)
@@ -130,6 +139,54 @@ static void after_connected(void *ctx, struct wbuf *out)
 	}
 }
 
+/* One packet of our making on a connection that is ours after a handoff. */
+static void send_packet(struct ssh_client *c, uint8_t type, const char *fmt, ...)
+{
+	struct wbuf b;
+	va_list ap;
+	int r;
+
+	/* fmt: 's' a string, 'u' a uint32, 'b' a byte. */
+	wbuf_init(&b, 4096);
+	r = wbuf_put_u8(&b, type);
+	va_start(ap, fmt);
+	for (const char *f = fmt; *f != '\0' && r == ERR_OK; f++)
+		r = *f == 's' ? wbuf_put_cstring(&b, va_arg(ap, const char *)) :
+		    *f == 'u' ? wbuf_put_u32(&b, va_arg(ap, uint32_t)) :
+		    wbuf_put_u8(&b, (uint8_t)va_arg(ap, int));
+	va_end(ap);
+	if (r != ERR_OK || ssh_send_payload(c, &b) != ERR_OK)
+		abort();
+	fprintf(stderr, "evil-delegate: sent message %u after the handoff\n", type);
+}
+
+static void after_handoff(void *ctx, struct ssh_client *c)
+{
+	struct attack *a = ctx;
+	uint32_t ch = c->remote_id;
+
+	if (strcmp(a->name, "handoff-session") == 0)
+		send_packet(c, MSG_CHANNEL_OPEN, "suuu", "session", 7u, 65536u, 32768u);
+	if (strcmp(a->name, "handoff-requests") == 0) {
+		/* No replies asked for: the server acts on them or not, and says nothing. */
+		send_packet(c, MSG_CHANNEL_REQUEST, "usbss", ch, "env", 0, "LD_PRELOAD", "/tmp/x.so");
+		send_packet(c, MSG_CHANNEL_REQUEST, "usbsuuuus", ch, "pty-req", 0, "xterm", 80u, 24u,
+		            0u, 0u, "");
+		send_packet(c, MSG_CHANNEL_REQUEST, "usbs", ch, "exec", 0, a->marker_command);
+		send_packet(c, MSG_CHANNEL_REQUEST, "usb", ch, "shell", 0);
+		send_packet(c, MSG_CHANNEL_REQUEST, "usbs", ch, "subsystem", 0, "sftp");
+	}
+	if (strcmp(a->name, "handoff-forward") == 0) {
+		send_packet(c, MSG_CHANNEL_OPEN, "suuususu", "direct-tcpip", 8u, 65536u, 32768u,
+		            "127.0.0.1", a->n, "127.0.0.1", 40000u);
+		send_packet(c, MSG_CHANNEL_OPEN, "suuussu", "direct-streamlocal@openssh.com", 9u,
+		            65536u, 32768u, "/tmp/p11guard-evil.sock", "", 0u);
+		send_packet(c, MSG_GLOBAL_REQUEST, "sbsu", "tcpip-forward", 0, "127.0.0.1", 0u);
+		send_packet(c, MSG_GLOBAL_REQUEST, "sbs", "streamlocal-forward@openssh.com", 0,
+		            "/tmp/p11guard-evil-listen.sock");
+	}
+}
+
 /* Sends the recorded bytes to a fresh connection; prints what the server answered. */
 static int replay(const char *file, unsigned port)
 {
@@ -205,10 +262,11 @@ static int sign_sid(const char *arg, const char *user)
 
 int main(int argc, char **argv)
 {
-	struct attack a = { NULL, 0, NULL };
+	struct attack a = { NULL, 0, NULL, getenv("EVIL_MARKER_COMMAND") };
 	struct delegate_tamper t = { .to_server = to_server, .from_server = from_server,
 	                             .before_connected = before_connected,
-	                             .after_connected = after_connected, .idle_ms = IDLE_MS,
+	                             .after_connected = after_connected,
+	                             .after_handoff = after_handoff, .idle_ms = IDLE_MS,
 	                             .ctx = &a };
 	struct delegate_options o = { .verbose = 1, .tamper = &t };
 	struct guard_request_wire g = { .version = GUARD_VERSION, .kind = SSH_SESSION_EXEC,
@@ -234,6 +292,13 @@ int main(int argc, char **argv)
 	g.user = argv[i + 2];
 	g.host = at + 1;
 	g.command = argv[i + 3];
+	if (strncmp(a.name, "handoff-", 8) == 0) {
+		g.kex = (char *)DELEGATE_HANDOFF_KEX;
+		g.ciphers = (char *)ssh_cipher_names;
+		g.relay_only = 0;
+		if (a.marker_command == NULL)
+			a.marker_command = "true";
+	}
 	if (strcmp(a.name, "replay") == 0)
 		return replay(arg, g.port);
 	if (strcmp(a.name, "sign-sid") == 0)

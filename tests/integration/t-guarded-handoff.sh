@@ -88,6 +88,57 @@ on N "echo never" > "$T/out" 2> "$T/err" || rc=$?
 grep -q "Starting session" "$T/sshd-N.log" && fail "N: a session started"
 ok "fallback: deny refuses with the reason, and no session starts"
 
+# A malicious delegate once the connection is its own (design section 9): what it sends
+# is refused by the server, never run; exactly one session per approved request.
+EVIL=$top_builddir/tests/guarded/evil-delegate
+evil() {        # evil ATTACK [N]: through D, the approved 'sleep 2; echo after'; exit status
+	rc=0
+	from_i "EVIL_MARKER_COMMAND='touch $T/evil-mark' $EVIL $* -p $D_PORT root@127.0.0.1 'sleep 2; echo after'" \
+		> "$T/evil.out" 2> "$T/evil.err" || rc=$?
+	echo "$rc"
+}
+d_sessions() { grep -c "Starting session" "$T/sshd-D.log" || true; }
+before=$(d_sessions)
+evil handoff-session > /dev/null
+grep -q "attempt to open a session after additional sessions disabled" "$T/sshd-D.log" ||
+	fail "a second session after the handoff: not refused: $(cat "$T/evil.err")"
+[ "$(d_sessions)" = $((before + 1)) ] || fail "a second session after the handoff started"
+before=$(d_sessions)
+[ "$(evil handoff-requests)" = 0 ] && [ "$(cat "$T/evil.out")" = after ] ||
+	fail "exec/shell/subsystem/env/pty after the handoff: $(cat "$T/evil.err")"
+[ ! -e "$T/evil-mark" ] || fail "an exec after the handoff ran"
+grep -q "subsystem request" "$T/sshd-D.log" && fail "a subsystem after the handoff was started"
+[ "$(d_sessions)" = $((before + 1)) ] || fail "requests after the handoff started a session"
+listen_port=$(free_port)
+python3 -c "
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $listen_port)); s.listen(1); s.settimeout(8)
+try:
+    s.accept(); open('$T/forwarded', 'w').write('connected')
+except socket.timeout:
+    pass" &
+listener=$!
+sleep 0.3
+evil handoff-forward "$listen_port" > /dev/null
+wait "$listener"
+[ ! -e "$T/forwarded" ] || fail "a direct-tcpip after the handoff reached the listener"
+[ ! -e /tmp/p11guard-evil-listen.sock ] || fail "a streamlocal-forward after the handoff listened"
+grep -q "refused local port forward: .*port $listen_port" "$T/sshd-D.log" &&
+	grep -q "refused streamlocal port forward" "$T/sshd-D.log" ||
+	fail "the forwardings after the handoff are not in D's log as refused"
+ok "after the handoff: a second session disconnected; exec, shell, subsystem, env, pty ignored; direct-tcpip, streamlocal, tcpip-forward refused; one session each"
+
+# The handed-off sessions' ids stay refused after they ended.
+sid=$(sed -n 's/.*guarded session [0-9a-f]*: SSH session id \([0-9a-f]*\)$/\1/p' "$T/agent.log" | head -1)
+rc=0
+from_i "$EVIL sign-sid $sid,$T/pub/ed25519.pub -p 1 root@127.0.0.1 x" > "$T/evil.out" 2> "$T/evil.err" ||
+	rc=$?
+[ "$rc" = 255 ] && ! grep -q signed "$T/evil.out" &&
+	grep -q "refused sign .*: a signature for a guarded session" "$T/agent.log" ||
+	fail "a signature for an ended handed-off session's id: exit $rc, $(cat "$T/evil.err")"
+ok "a sign request carrying an ended, handed-off session's id is refused"
+
 # The agent is not needed after the handoff: killed right after the line, the output comes.
 before=$(grep -c "handed off: the delegate" "$T/agent.log")
 from_i "$DELEGATE -p $D_PORT root@127.0.0.1 'sleep 2; echo after'" > "$T/late" 2> "$T/late.err" &
