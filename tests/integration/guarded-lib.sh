@@ -78,3 +78,14 @@ sys.exit(1 if relayed or not ends else 0)
 PY
 	ok "all $(grep -c '"event":"end"' "$T/audit.log") guarded sessions were handed off"
 }
+
+# sign_for_session SID WHAT: the malicious delegate asks for a login signature carrying the SSH
+# session id SID; the agent must refuse it, saying why.
+sign_for_session() {
+	rc=0
+	from_i "$top_builddir/tests/guarded/evil-delegate sign-sid $1,$T/pub/ed25519.pub -p 1 root@127.0.0.1 x" \
+		> "$T/evil.out" 2> "$T/evil.err" || rc=$?
+	[ "$rc" = 255 ] && ! grep -q signed "$T/evil.out" &&
+		grep -q "refused sign .*: a signature for a guarded session" "$T/agent.log" ||
+		fail "a signature for $2's id: exit $rc, $(cat "$T/evil.err") $(cat "$T/evil.out")"
+}

@@ -86,11 +86,6 @@ running=$!
 new_id() { [ "$(ids)" -gt "$before" ]; }
 wait_for 10 new_id || fail "no session id in the agent's log"
 sid=$(sed -n 's/.*guarded session [0-9a-f]*: SSH session id \([0-9a-f]*\)$/\1/p' "$T/agent.log" | tail -1)
-rc=0
-from_i "$EVIL sign-sid $sid,$T/pub/ed25519.pub -p 1 root@127.0.0.1 x" > "$T/evil.out" 2> "$T/evil.err" ||
-	rc=$?
-[ "$rc" = 255 ] && ! grep -q signed "$T/evil.out" &&
-	grep -q "refused sign .*: a signature for a guarded session" "$T/agent.log" ||
-	fail "a signature for the guarded session's id: exit $rc, $(cat "$T/evil.err") $(cat "$T/evil.out")"
+sign_for_session "$sid" "the running guarded session"
 wait "$running" || fail "the guarded session itself failed"
 ok "a sign request carrying a running guarded session's id is refused with the reason"

@@ -131,12 +131,7 @@ ok "after the handoff: a second session disconnected; exec, shell, subsystem, en
 
 # The handed-off sessions' ids stay refused after they ended.
 sid=$(sed -n 's/.*guarded session [0-9a-f]*: SSH session id \([0-9a-f]*\)$/\1/p' "$T/agent.log" | head -1)
-rc=0
-from_i "$EVIL sign-sid $sid,$T/pub/ed25519.pub -p 1 root@127.0.0.1 x" > "$T/evil.out" 2> "$T/evil.err" ||
-	rc=$?
-[ "$rc" = 255 ] && ! grep -q signed "$T/evil.out" &&
-	grep -q "refused sign .*: a signature for a guarded session" "$T/agent.log" ||
-	fail "a signature for an ended handed-off session's id: exit $rc, $(cat "$T/evil.err")"
+sign_for_session "$sid" "an ended, handed-off session"
 ok "a sign request carrying an ended, handed-off session's id is refused"
 
 # The agent is not needed after the handoff: killed right after the line, the output comes.
