@@ -88,6 +88,20 @@ static void lint_guard(const struct policy *p, const struct policy_guard *g,
 	if (g->sel.to.n == 0)
 		warn_at(warn, ctx, p->file, g->sel.line, g->sel.col, "a guarded rule names no "
 		        "server (to:): it allows its commands on every host known_hosts has%s", "");
+	if (g->mode != GUARD_HANDOFF)
+		return;
+	if (g->forwarding == GUARD_FWD_PROBE)
+		warn_at(warn, ctx, p->file, g->sel.line, g->sel.col, "mode: handoff with forwarding "
+		        "probes: a server whose forwarding is limited to a PermitOpen list, or that "
+		        "allows local Unix-socket forwarding only, passes the probes, and the "
+		        "intermediary can reach those destinations after the handoff; close "
+		        "forwarding for the key (authorized_keys restrict, or DisableForwarding yes)%s",
+		        "");
+	else
+		warn_at(warn, ctx, p->file, g->sel.line, g->sel.col, "mode: handoff with forwarding: "
+		        "%s hands sessions off unprobed: after the handoff the intermediary can use "
+		        "any forwarding the server allows for the key",
+		        g->forwarding == GUARD_FWD_IGNORE ? "ignore" : "off-asserted");
 }
 
 void policy_lint(const struct policy *p, const char *const *token_names, size_t ntokens,

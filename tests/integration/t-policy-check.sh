@@ -87,17 +87,27 @@ policy:
       subsystems: [ sftp ]
     - action: allow
       exec: [ "rsync --server --sender -e.LsfxC . /x" ]
+    - action: allow
+      to: "[127.0.0.1]:2222"
+      exec: [ "true" ]
+      mode: handoff
+    - action: allow
+      to: "[127.0.0.1]:2222"
+      exec: [ "false" ]
+      mode: handoff
+      forwarding: off-asserted
 CFG
 "$CLI" policy check "$T/guarded.yaml" > "$T/g.out" || fail "guarded check: $(cat "$T/g.out")"
 for want in "git-receive-pack writes the repository" "scp -t writes files" \
 	"rsync --server without --sender receives files" "is a template" \
-	"guarded subsystem sftp gives full file access" "names no server (to:)"; do
+	"guarded subsystem sftp gives full file access" "names no server (to:)" \
+	"limited to a PermitOpen list" "off-asserted hands sessions off unprobed"; do
 	grep -q "guarded.yaml:[0-9]*:7: warning: .*$want" "$T/g.out" ||
 		fail "no warning \"$want\": $(cat "$T/g.out")"
 done
 ! grep -q "rsync --server --sender.*receives" "$T/g.out" || fail "a sender rsync flagged as writing"
-grep -q "2 guarded rule(s)" "$T/g.out" || fail "summary: $(tail -1 "$T/g.out")"
-ok "guarded rules: writing approvals, templates and a rule without a server are warned about"
+grep -q "4 guarded rule(s)" "$T/g.out" || fail "summary: $(tail -1 "$T/g.out")"
+ok "guarded rules: writing approvals, templates, a rule without a server and the handoff's blind spots are warned about"
 
 # policy explain answers guarded requests: the rule, or the default, and why.
 cat > "$T/gx.yaml" <<CFG
