@@ -12,7 +12,8 @@
 /* Server bytes kept from KEX_SHARE to HANDOFF: the reply, NEWKEYS and what the server
  * flushes under the new keys; the agent allows 256 KiB before the handoff in all. */
 #define KEPT_MAX (512 * 1024)
-#define STDIN_ROOM (SSH_STDIN_MAX - 65536)
+/* Input read ahead of the server's window: enough to fill packets, little to move. */
+#define STDIN_ROOM (128 * 1024)
 
 void delegate_handoff_init(struct delegate_handoff *h)
 {
@@ -141,6 +142,14 @@ int delegate_handoff_finish(struct delegate_handoff *h, const struct wbuf *paylo
 	return 0;
 }
 
+/* Our own failure after the takeover: the terminal back, the reason, 255. */
+static int give_up(const char *why)
+{
+	delegate_tty_restore();
+	fprintf(stderr, "p11guard-ssh: %s\n", why);
+	return DELEGATE_FAILED;
+}
+
 /* The end: the status as ssh gives it, and why on stderr when it is not the command's. */
 static int ending(const struct ssh_client *c)
 {
@@ -175,7 +184,7 @@ int delegate_carry_on(struct delegate_handoff *h, const struct delegate_options 
 		int due;
 
 		if (wbuf_put_bytes(to_server, wbuf_ptr(&c->pk.out), wbuf_avail(&c->pk.out)) != ERR_OK)
-			return failed("more to send than we hold", NULL);
+			return give_up("more to send than we hold");
 		wbuf_reset(&c->pk.out);
 		pfd[0].events |= wbuf_avail(to_server) > 0 ? POLLOUT : 0;
 		if (pfd[1].events == 0)
@@ -205,7 +214,9 @@ int delegate_carry_on(struct delegate_handoff *h, const struct delegate_options 
 		if (stdin_open && (pfd[1].revents & (POLLIN | POLLHUP))) {
 			n = read(STDIN_FILENO, buf, sizeof(buf));
 			stdin_open = n > 0;
-			(void)!(n > 0 ? ssh_client_stdin(c, buf, (size_t)n) : ssh_client_stdin_eof(c));
+			if ((n > 0 ? ssh_client_stdin(c, buf, (size_t)n) : ssh_client_stdin_eof(c)) !=
+			    ERR_OK && c->state != SSH_FAILED)
+				return give_up("more input held than the window lets out");
 		}
 		if (wbuf_send(server, to_server) != 0)
 			break;

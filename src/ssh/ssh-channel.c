@@ -207,7 +207,8 @@ static int flush_stdin(struct ssh_client *c)
 			wbuf_free(&b);         /* idempotent */
 			return r;
 		}
-		wbuf_compact(&c->pending_stdin);
+		/* No compaction here: moving megabytes of held input for each packet made the
+		 * input side quadratic; appending compacts when it needs the room. */
 		c->remote_window -= (uint32_t)n;
 		c->stdin_sent += n;
 	}

@@ -209,7 +209,8 @@ int wbuf_reserve(struct wbuf *b, size_t n, uint8_t **p)
 
 	if (b->alloc == 0 && b->data != NULL)
 		return ERR_INTERNAL;    /* a read-only view */
-	if (n > b->max || b->len > b->max - n)
+	/* The cap is on the bytes held: consumed ones make room once compacted. */
+	if (n > b->max || wbuf_avail(b) > b->max - n)
 		return ERR_TOO_LARGE;
 	need = b->len + n;
 	if (need > b->alloc) {

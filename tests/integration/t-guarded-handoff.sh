@@ -27,7 +27,7 @@ guarded_setup '[ "echo guarded; echo err >&2; exit 3", cat, "sleep 2; echo after
                  "head -c 8388608 /dev/urandom | tee /tmp/handoff.sent | sha256sum >&2; cat /tmp/handoff.sent",
                  "echo never" ]'
 sed -i 's/^/restrict,pty /' "$T/S.keys"
-head -c 3000000 /dev/urandom > "$T/input"
+head -c 9000000 /dev/urandom > "$T/input"
 
 # on TARGET COMMAND [OPTIONS]: p11guard-ssh on the intermediary runs COMMAND on sshd TARGET.
 on() { from_i "$DELEGATE ${3:-} -p $(eval echo "\$${1}_PORT") root@127.0.0.1 '$2'"; }
@@ -53,11 +53,11 @@ for target in D S; do
 	case $end in handoff*"local TCP forwarding closed"*"handed off"*) ;;
 	*) fail "$target: not handed off: $end" ;; esac
 	on "$target" cat < "$T/input" > "$T/out" || fail "$target: cat: $(cat "$T/out")"
-	cmp -s "$T/input" "$T/out" || fail "$target: 3 MB through cat came back different"
+	cmp -s "$T/input" "$T/out" || fail "$target: 9 MB through cat came back different"
 done
 grep -q "guarded session [0-9a-f]\{16\} to .* handed off: the delegate carries" "$T/agent.log" ||
 	fail "no 'handed off' line in the agent's log"
-ok "DisableForwarding and restrict,pty: probed closed, handed off; exit status, stderr, 3 MB each way"
+ok "DisableForwarding and restrict,pty: probed closed, handed off; exit status, stderr, 9 MB each way"
 
 # After the takeover the server re-keys every 64 KiB and so do we (ssh's RekeyLimit).
 on X "head -c 8388608 /dev/urandom | tee /tmp/handoff.sent | sha256sum >&2; cat /tmp/handoff.sent" \
