@@ -337,6 +337,18 @@ static void session_end_early(struct guard_session *s, const char *outcome)
 	session_end(s);
 }
 
+/* From acceptance to HANDOFF at most; test builds may shorten it to test the limit. */
+static unsigned handoff_seconds(void)
+{
+#ifdef P11GUARD_TEST_HOOKS
+	const char *v = getenv("P11GUARD_TEST_HANDOFF_SECONDS");
+
+	if (v != NULL && atoi(v) > 0)
+		return (unsigned)atoi(v);
+#endif
+	return GUARD_HANDOFF_MAX_SECONDS;
+}
+
 /* How long the session may wait for the delegate: until the handoff's deadline while one
  * is due (0: passed), else without end. */
 static int handoff_wait_ms(const struct guard_session *s, const struct guard_relay *g)
@@ -417,8 +429,11 @@ static void *session_main(void *arg)
 			continue;
 		}
 		if ((wait_ms = handoff_wait_ms(s, &g)) == 0) {
-			(void)!guard_relay_abort(&g, 2, "no handoff within 30 s of the acceptance "
-			                         "(PIN prompts not counted)");
+			char why[120];
+
+			snprintf(why, sizeof(why), "no handoff within %u s of the acceptance (PIN "
+			         "prompts not counted)", handoff_seconds());
+			(void)!guard_relay_abort(&g, 2, why);
 			continue;
 		}
 		if (poll(&pfd, 1, wait_ms) < 0 && errno != EINTR)
@@ -655,7 +670,7 @@ int agent_guarded_exec(struct agent *a, struct agent_client *c,
 	choose_mode(d.rule, s);
 	if ((rc = session_reserve(why)) != ERR_OK)
 		goto out;
-	s->handoff_deadline_us = monotonic_us() + GUARD_HANDOFF_MAX_SECONDS * 1000000ULL;
+	s->handoff_deadline_us = monotonic_us() + handoff_seconds() * 1000000ULL;
 	wbuf_init(&ok, 16);
 	if ((rc = wbuf_put_u32(&ok, GUARD_VERSION)) != ERR_OK ||
 	    (rc = wbuf_put_u8(&ok, s->handoff ? GUARD_MODE_HANDOFF : GUARD_MODE_RELAY)) != ERR_OK ||

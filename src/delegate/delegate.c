@@ -224,6 +224,9 @@ static int on_frame(struct relay *rl, enum guard_frame_type type, struct wbuf *p
 	uint32_t code;
 	int r;
 
+	if (o->tamper != NULL && o->tamper->drop_frame != NULL &&
+	    o->tamper->drop_frame(o->tamper->ctx, type))
+		return FRAME_GO_ON;                     /* tests only */
 	switch (type) {
 	case GF_TO_SERVER:
 		if (o->tamper != NULL && o->tamper->to_server != NULL)

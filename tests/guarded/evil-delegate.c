@@ -17,13 +17,16 @@
  *                    HEX (a running guarded session's), with the key of the .pub file PUB
  *   connected-twice, stdin-first, agent-frame, bad-length, server-closed-early
  *                    frames out of order, twice, of the agent's kind, or malformed
+ *   handoff-stall    ignores the agent's KEX_START: the handoff never comes
+ *   handoff-share-early sends KEX_SHARE before any KEX_START
  *   after a handoff (the rule must allow one), with the connection ours:
  *   handoff-session  opens a second session channel
  *   handoff-requests sends exec, shell, subsystem, env and pty-req on the channel
  *   handoff-forward  opens direct-tcpip to port N and direct-streamlocal, asks for
  *                    tcpip-forward and streamlocal-forward
  *
- * Stalled sessions end after 3 s with nothing moving. Exit status as p11guard-ssh's.
+ * Stalled sessions end after 3 s (EVIL_IDLE_MS) with nothing moving. Exit status as
+ * p11guard-ssh's.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -130,6 +133,8 @@ static void after_connected(void *ctx, struct wbuf *out)
 		frame(out, GF_TO_SERVER, "SSH-2.0-injected\r\n");
 	if (strcmp(a->name, "server-closed-early") == 0)
 		frame(out, GF_SERVER_CLOSED, "");
+	if (strcmp(a->name, "handoff-share-early") == 0)
+		frame(out, GF_KEX_SHARE, "0123456789abcdef0123456789abcdef01234567");
 	if (strcmp(a->name, "bad-length") == 0) {
 		/* A length past the 64 KiB cap: the agent must not wait for it. */
 		static const uint8_t huge[] = { 0x00, 0x10, 0x00, 0x01, GF_SERVER_DATA };
@@ -158,6 +163,13 @@ static void send_packet(struct ssh_client *c, uint8_t type, const char *fmt, ...
 	if (r != ERR_OK || ssh_send_payload(c, &b) != ERR_OK)
 		abort();
 	fprintf(stderr, "evil-delegate: sent message %u after the handoff\n", type);
+}
+
+static int drop_frame(void *ctx, enum guard_frame_type type)
+{
+	struct attack *a = ctx;
+
+	return strcmp(a->name, "handoff-stall") == 0 && type == GF_KEX_START;
 }
 
 static void after_handoff(void *ctx, struct ssh_client *c)
@@ -266,7 +278,9 @@ int main(int argc, char **argv)
 	struct delegate_tamper t = { .to_server = to_server, .from_server = from_server,
 	                             .before_connected = before_connected,
 	                             .after_connected = after_connected,
-	                             .after_handoff = after_handoff, .idle_ms = IDLE_MS,
+	                             .drop_frame = drop_frame, .after_handoff = after_handoff,
+	                             .idle_ms = getenv("EVIL_IDLE_MS") ? atoi(getenv("EVIL_IDLE_MS")) :
+	                                        IDLE_MS,
 	                             .ctx = &a };
 	struct delegate_options o = { .verbose = 1, .tamper = &t };
 	struct guard_request_wire g = { .version = GUARD_VERSION, .kind = SSH_SESSION_EXEC,

@@ -7,14 +7,23 @@
 . "$(dirname "$0")/guarded-lib.sh"
 
 DELEGATE=$top_builddir/p11guard-ssh
+# Test builds (--enable-test-hooks) shorten the handoff's time limit, to test it.
+HOOKS=""
+if grep -q "define P11GUARD_TEST_HOOKS 1" "$top_builddir/build-config.h"; then
+	HOOKS=1
+	export P11GUARD_TEST_HANDOFF_SECONDS=4
+fi
 SSHD_EXTRA="DisableForwarding yes" start_sshd D
 SSHD_EXTRA="DisableForwarding yes
 RekeyLimit 64K" start_sshd X
+SSHD_EXTRA="DisableForwarding yes
+ClientAliveInterval 1
+ClientAliveCountMax 2" start_sshd K     # keepalives that must be answered
 start_sshd S                            # the key is restrict,pty there
 start_sshd P                            # a default sshd: forwarding on
 SSHD_EXTRA="PermitListen 127.0.0.1:1" start_sshd L
 start_sshd N                            # a default sshd under a rule with fallback: deny
-GUARDED_TARGETS="D X S P L N"
+GUARDED_TARGETS="D X K S P L N"
 GUARDED_RULES_FIRST="    - action: allow
       to: \"[127.0.0.1]:$N_PORT\"
       users: root
@@ -23,7 +32,8 @@ GUARDED_RULES_FIRST="    - action: allow
       mode: handoff
       fallback: deny"
 GUARDED_RULE_EXTRA="      mode: handoff"
-guarded_setup '[ "echo guarded; echo err >&2; exit 3", cat, "sleep 2; echo after",
+guarded_setup '[ "echo guarded; echo err >&2; exit 3", cat, "sleep 2; echo after", "true",
+                 "sleep 4; echo alive",
                  "head -c 8388608 /dev/urandom | tee /tmp/handoff.sent | sha256sum >&2; cat /tmp/handoff.sent",
                  "echo never" ]'
 sed -i 's/^/restrict,pty /' "$T/S.keys"
@@ -69,6 +79,17 @@ got=$(sha256sum < "$T/big" | cut -d' ' -f1)
 case $(last_end X) in handoff*) ;; *) fail "X: not handed off: $(last_end X)" ;; esac
 ok "8 MiB after the takeover, more than the window, with re-keys every 64 KiB both ways (checksum)"
 
+# A command that ends before the handoff completes (its exit status and CLOSE come inside
+# the re-key and are handed over), and sshd's keepalives, which the delegate answers: an
+# unanswered pair would end the session after 3 s.
+on D true || fail "true, handed off: exit $?"
+case $(last_end D) in handoff*"handed off"*) ;; *) fail "true: $(last_end D)" ;; esac
+out=$(on K "sleep 4; echo alive") || fail "K: keepalives: $out"
+[ "$out" = alive ] || fail "K: keepalives: output $out"
+case $(last_end K) in handoff*) ;; *) fail "K: not handed off: $(last_end K)" ;; esac
+grep -q "Timeout, client not responding" "$T/sshd-K.log" && fail "K: the keepalives went unanswered"
+ok "a command that ends inside the handoff (exit 0); sshd's keepalives answered after it"
+
 # A default sshd: local forwarding on. The session runs relayed, and the audit says why.
 for target in P L; do
 	rc=0
@@ -93,7 +114,7 @@ ok "fallback: deny refuses with the reason, and no session starts"
 EVIL=$top_builddir/tests/guarded/evil-delegate
 evil() {        # evil ATTACK [N]: through D, the approved 'sleep 2; echo after'; exit status
 	rc=0
-	from_i "EVIL_MARKER_COMMAND='touch $T/evil-mark' $EVIL $* -p $D_PORT root@127.0.0.1 'sleep 2; echo after'" \
+	from_i "EVIL_IDLE_MS=${EVIL_IDLE_MS:-3000} EVIL_MARKER_COMMAND='touch $T/evil-mark' $EVIL $* -p $D_PORT root@127.0.0.1 'sleep 2; echo after'" \
 		> "$T/evil.out" 2> "$T/evil.err" || rc=$?
 	echo "$rc"
 }
@@ -128,6 +149,18 @@ grep -q "refused local port forward: .*port $listen_port" "$T/sshd-D.log" &&
 	grep -q "refused streamlocal port forward" "$T/sshd-D.log" ||
 	fail "the forwardings after the handoff are not in D's log as refused"
 ok "after the handoff: a second session disconnected; exec, shell, subsystem, env, pty ignored; direct-tcpip, streamlocal, tcpip-forward refused; one session each"
+
+# Frames out of place, and a handoff that never comes (the limit, shortened for the test).
+[ "$(evil handoff-share-early)" = 255 ] && grep -q "KEX_SHARE frame out of place" "$T/evil.err" ||
+	fail "KEX_SHARE before KEX_START: $(cat "$T/evil.err")"
+if [ -n "$HOOKS" ]; then
+	[ "$(EVIL_IDLE_MS=9000; evil handoff-stall)" = 255 ] &&
+		grep -q "no handoff within 4 s" "$T/evil.err" ||
+		fail "a delegate that never takes the handoff: $(cat "$T/evil.err")"
+	grep -q '"outcome":"aborted: no handoff within 4 s' "$T/audit.log" ||
+		fail "the audit does not show the handoff's time limit"
+fi
+ok "a KEX_SHARE before KEX_START aborts; ${HOOKS:+a handoff not taken within the limit aborts, audited}"
 
 # The handed-off sessions' ids stay refused after they ended.
 sid=$(sed -n 's/.*guarded session [0-9a-f]*: SSH session id \([0-9a-f]*\)$/\1/p' "$T/agent.log" | head -1)

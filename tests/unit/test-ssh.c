@@ -334,6 +334,9 @@ static void guard_relay_rules(void)
 		{ GF_CONNECTED, GF_WINDOW, "a malformed WINDOW frame" },
 		{ GF_CONNECTED, GF_SERVER_CLOSED, "closed before the command ended" },
 		{ GF_CONNECTED, GF_STDIN_EOF, "" },     /* allowed: nothing ends */
+		{ GF_CONNECTED, GF_KEX_SHARE, "KEX_SHARE frame out of place" },  /* no KEX_START */
+		{ GF_CONNECTED, GF_HANDOFF, "may not send" },   /* the agent's frame */
+		{ GF_CONNECTED, GF_RELAYING, "may not send" },
 	};
 	struct ssh_client_config cfg = { 0 };
 	char text[256];
