@@ -19,11 +19,14 @@ RekeyLimit 64K" start_sshd X
 SSHD_EXTRA="DisableForwarding yes
 ClientAliveInterval 1
 ClientAliveCountMax 2" start_sshd K     # keepalives that must be answered
+python3 -c "print(('x' * 99 + '\\n') * 2610, end='')" > "$T/banner"   # 261,000 bytes
+SSHD_EXTRA="DisableForwarding yes
+Banner $T/banner" start_sshd B          # more than 256 KiB before the handoff
 start_sshd S                            # the key is restrict,pty there
 start_sshd P                            # a default sshd: forwarding on
 SSHD_EXTRA="PermitListen 127.0.0.1:1" start_sshd L
 start_sshd N                            # a default sshd under a rule with fallback: deny
-GUARDED_TARGETS="D X K S P L N"
+GUARDED_TARGETS="D X K B S P L N"
 GUARDED_RULES_FIRST="    - action: allow
       to: \"[127.0.0.1]:$N_PORT\"
       users: root
@@ -89,6 +92,12 @@ out=$(on K "sleep 4; echo alive") || fail "K: keepalives: $out"
 case $(last_end K) in handoff*) ;; *) fail "K: not handed off: $(last_end K)" ;; esac
 grep -q "Timeout, client not responding" "$T/sshd-K.log" && fail "K: the keepalives went unanswered"
 ok "a command that ends inside the handoff (exit 0); sshd's keepalives answered after it"
+
+rc=0
+on B true > "$T/out" 2> "$T/err" || rc=$?
+[ "$rc" = 255 ] && grep -q "more than 256 KiB before the handoff" "$T/err" ||
+	fail "B: a 261,000-byte banner before the handoff: exit $rc, $(cat "$T/err")"
+ok "a server that sends more than 256 KiB before the handoff is aborted with the reason"
 
 # A default sshd: local forwarding on. The session runs relayed, and the audit says why.
 for target in P L; do
