@@ -225,7 +225,7 @@ static int on_frame(struct relay *rl, enum guard_frame_type type, struct wbuf *p
 	int r;
 
 	if (o->tamper != NULL && o->tamper->drop_frame != NULL &&
-	    o->tamper->drop_frame(o->tamper->ctx, type))
+	    o->tamper->drop_frame(o->tamper->ctx, type, payload))
 		return FRAME_GO_ON;                     /* tests only */
 	switch (type) {
 	case GF_TO_SERVER:

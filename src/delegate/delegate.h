@@ -19,8 +19,8 @@ struct delegate_tamper {
 	/* Frames to send right before and right after CONNECTED. */
 	void (*before_connected)(void *ctx, struct wbuf *to_agent);
 	void (*after_connected)(void *ctx, struct wbuf *to_agent);
-	/* A frame from the agent that is to be ignored, as if never sent (nonzero). */
-	int (*drop_frame)(void *ctx, enum guard_frame_type type);
+	/* A frame from the agent: seen first; ignored, as if never sent, when nonzero. */
+	int (*drop_frame)(void *ctx, enum guard_frame_type type, const struct wbuf *payload);
 	/* Once a handoff made the connection ours: may send what it likes through `client`. */
 	void (*after_handoff)(void *ctx, struct ssh_client *client);
 	int idle_ms;            /* nonzero: give up after this long with nothing to move */

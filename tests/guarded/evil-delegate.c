@@ -19,6 +19,8 @@
  *                    frames out of order, twice, of the agent's kind, or malformed
  *   handoff-stall    ignores the agent's KEX_START: the handoff never comes
  *   handoff-share-early sends KEX_SHARE before any KEX_START
+ *   handoff-bind     a session-bind for the guarded session: the host key and signature
+ *                    of the first (cleartext) key exchange, the session id from KEX_START
  *   after a handoff (the rule must allow one), with the connection ours:
  *   handoff-session  opens a second session channel
  *   handoff-requests sends exec, shell, subsystem, env and pty-req on the channel
@@ -51,6 +53,7 @@ struct attack {
 	unsigned n;
 	FILE *record;
 	const char *marker_command;     /* what an injected exec would run */
+	struct wbuf seen;               /* handoff-bind: the server's first bytes */
 };
 
 static void flip(struct wbuf *b)
@@ -104,6 +107,9 @@ static void to_server(void *ctx, unsigned n, struct wbuf *bytes)
 static void from_server(void *ctx, unsigned n, struct wbuf *bytes)
 {
 	struct attack *a = ctx;
+
+	if (strcmp(a->name, "handoff-bind") == 0)
+		(void)!wbuf_put_bytes(&a->seen, wbuf_ptr(bytes), wbuf_avail(bytes));
 
 	if (strcmp(a->name, "flip-from") == 0 && n == a->n)
 		flip(bytes);
@@ -165,10 +171,66 @@ static void send_packet(struct ssh_client *c, uint8_t type, const char *fmt, ...
 	fprintf(stderr, "evil-delegate: sent message %u after the handoff\n", type);
 }
 
-static int drop_frame(void *ctx, enum guard_frame_type type)
+/* The first KEX_ECDH_REPLY in the server's cleartext bytes: its K_S and signature. */
+static int first_reply(struct wbuf *seen, struct wbuf *k_s, struct wbuf *sig)
+{
+	const uint8_t *nl = memchr(wbuf_ptr(seen), '\n', wbuf_avail(seen));
+	struct wbuf q_s;
+
+	if (nl == NULL || wbuf_skip(seen, (size_t)(nl - wbuf_ptr(seen)) + 1) != ERR_OK)
+		return -1;
+	for (;;) {
+		uint32_t len;
+		uint8_t pad, type;
+		const uint8_t *body;
+		struct wbuf payload;
+
+		if (wbuf_get_u32(seen, &len) != ERR_OK || wbuf_get_u8(seen, &pad) != ERR_OK ||
+		    len < (uint32_t)pad + 2 || wbuf_get_bytes(seen, len - 1, &body) != ERR_OK)
+			return -1;
+		wbuf_view(&payload, body, len - 1 - pad);
+		if (wbuf_get_u8(&payload, &type) == ERR_OK && type == SSH_MSG_KEX_ECDH_REPLY)
+			return wbuf_get_stringb(&payload, k_s) == ERR_OK &&
+			       wbuf_get_stringb(&payload, &q_s) == ERR_OK &&
+			       wbuf_get_stringb(&payload, sig) == ERR_OK ? 0 : -1;
+	}
+}
+
+/* handoff-bind: a session-bind the agent could verify, for the guarded session's id. */
+static void bind_to_session(struct attack *a, const struct wbuf *kex_start)
+{
+	struct sshagent_client *cl = sshagent_client_connect(getenv("SSH_AUTH_SOCK"), NULL);
+	struct guard_kex_start ks;
+	struct sshagent_reason why;
+	struct wbuf k_s, sig, data;
+	uint8_t *out = NULL;
+	size_t out_len = 0;
+
+	wbuf_init(&data, 8192);
+	if (cl == NULL || guard_kex_start_decode(kex_start, &ks) != ERR_OK ||
+	    first_reply(&a->seen, &k_s, &sig) != 0 ||
+	    wbuf_put_string(&data, wbuf_ptr(&k_s), wbuf_avail(&k_s)) != ERR_OK ||
+	    wbuf_put_string(&data, wbuf_ptr(&ks.session_id), wbuf_avail(&ks.session_id)) != ERR_OK ||
+	    wbuf_put_string(&data, wbuf_ptr(&sig), wbuf_avail(&sig)) != ERR_OK ||
+	    wbuf_put_u8(&data, 0) != ERR_OK)
+		fprintf(stderr, "evil-delegate: handoff-bind: nothing to bind with\n");
+	else if (sshagent_client_extension(cl, "session-bind@openssh.com", wbuf_ptr(&data),
+	                                   wbuf_avail(&data), &out, &out_len, &why) == SSHAGENT_OK)
+		fprintf(stderr, "evil-delegate: session-bind accepted\n");
+	else
+		fprintf(stderr, "evil-delegate: session-bind refused: %s\n", why.text);
+	free(out);
+	wbuf_free(&data);
+	if (cl != NULL)
+		sshagent_client_close(cl);
+}
+
+static int drop_frame(void *ctx, enum guard_frame_type type, const struct wbuf *payload)
 {
 	struct attack *a = ctx;
 
+	if (strcmp(a->name, "handoff-bind") == 0 && type == GF_KEX_START)
+		bind_to_session(a, payload);
 	return strcmp(a->name, "handoff-stall") == 0 && type == GF_KEX_START;
 }
 
@@ -274,7 +336,7 @@ static int sign_sid(const char *arg, const char *user)
 
 int main(int argc, char **argv)
 {
-	struct attack a = { NULL, 0, NULL, getenv("EVIL_MARKER_COMMAND") };
+	struct attack a = { NULL, 0, NULL, getenv("EVIL_MARKER_COMMAND"), { 0 } };
 	struct delegate_tamper t = { .to_server = to_server, .from_server = from_server,
 	                             .before_connected = before_connected,
 	                             .after_connected = after_connected,
@@ -321,7 +383,9 @@ int main(int argc, char **argv)
 		t.server_port = a.n;
 	if (strcmp(a.name, "record") == 0 && (a.record = fopen(arg, "wb")) == NULL)
 		return 2;
+	wbuf_init(&a.seen, 256 * 1024);
 	status = delegate_run(&g, getenv("SSH_AUTH_SOCK"), &o);
+	wbuf_free(&a.seen);
 	if (a.record != NULL)
 		fclose(a.record);
 	return status;

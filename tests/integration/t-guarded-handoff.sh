@@ -171,6 +171,13 @@ if [ -n "$HOOKS" ]; then
 fi
 ok "a KEX_SHARE before KEX_START aborts; ${HOOKS:+a handoff not taken within the limit aborts, audited}"
 
+# The delegate can make a valid session-bind for the session: the first exchange's host key
+# and signature pass it in the clear, and KEX_START names the session id. Refused.
+[ "$(evil handoff-bind)" = 0 ] && grep -q "session-bind refused" "$T/evil.err" &&
+	grep -q "refused session-bind@openssh.com .*: session-bind to a guarded session's id" \
+		"$T/agent.log" || fail "a session-bind to the guarded session: $(cat "$T/evil.err")"
+ok "a session-bind carrying the running guarded session's id is refused, and the session goes on"
+
 # The handed-off sessions' ids stay refused after they ended.
 sid=$(sed -n 's/.*guarded session [0-9a-f]*: SSH session id \([0-9a-f]*\)$/\1/p' "$T/agent.log" | head -1)
 sign_for_session "$sid" "an ended, handed-off session"
