@@ -87,13 +87,16 @@ out:
 /* PK_OK names the key it answers: it must be the one offered. */
 static int on_pk_ok(struct ssh_client *c, struct wbuf *m)
 {
-	const struct ssh_user_key *k = &c->cfg.keys[c->key];
+	const struct ssh_user_key *k;
 	const uint8_t *blob;
 	size_t len;
 	int same_alg;
 
-	if (c->state != SSH_USERAUTH || c->key_signed ||
-	    wbuf_get_string_eq(m, k->alg, &same_alg) != ERR_OK ||
+	/* Out of place (no key offered, e.g. after a handoff) before any key is looked at. */
+	if (c->state != SSH_USERAUTH || c->key_signed || c->key >= c->cfg.nkeys)
+		return ssh_fail(c, ERR_FORMAT, "a USERAUTH_PK_OK for a key we did not offer%s", "");
+	k = &c->cfg.keys[c->key];
+	if (wbuf_get_string_eq(m, k->alg, &same_alg) != ERR_OK ||
 	    wbuf_get_string(m, &blob, &len) != ERR_OK || wbuf_avail(m) != 0 || !same_alg ||
 	    len != k->len || memcmp(blob, k->blob, len) != 0)
 		return ssh_fail(c, ERR_FORMAT, "a USERAUTH_PK_OK for a key we did not offer%s", "");
