@@ -55,7 +55,10 @@ CFG
 	start_agent --config "$T/config.yaml"
 	pubkeys_from_tokens "$T/config.yaml"
 	for h in I ${GUARDED_HOPS:-}; do cat "$T/pub/ed25519.pub" >> "$T/$h.keys"; done
-	for t in $GUARDED_TARGETS; do cat "$T/pub/ed25519.pub" >> "$T/$t.keys"; done
+	# GUARDED_KEY_OPTIONS: authorized_keys options for the key on the targets ("restrict").
+	for t in $GUARDED_TARGETS; do
+		echo "${GUARDED_KEY_OPTIONS:+$GUARDED_KEY_OPTIONS }$(cat "$T/pub/ed25519.pub")" >> "$T/$t.keys"
+	done
 	"$CLI" policy check "$T/config.yaml" > "$T/check.out" ||
 		fail "policy check: $(cat "$T/check.out")"
 }
