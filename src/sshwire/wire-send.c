@@ -17,6 +17,9 @@ int wbuf_send(int fd, struct wbuf *b)
 		if (n <= 0 || wbuf_skip(b, (size_t)n) != ERR_OK)
 			return -1;
 	}
-	wbuf_compact(b);
+	/* Compacting moves what is left: only once the part sent outweighs it, so that a large
+	 * backlog is not moved after every partial send (that made relaying quadratic). */
+	if (b->off >= wbuf_avail(b))
+		wbuf_compact(b);
 	return 0;
 }
