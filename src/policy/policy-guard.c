@@ -224,16 +224,35 @@ static int guard_matches(const struct policy *p, const struct policy_guard *g,
 	       (g->sel.action == POLICY_DENY || what_matches(g, req));
 }
 
-static void describe(const struct guard_request *req, const char *name, char *out,
+/* "i.test -> SHA256:...": each hop by its first known_hosts name, or its key's fingerprint. */
+static void hop_list(const struct policy *p, const struct guard_request *req, char *out,
                      size_t size)
 {
-	static const char *const kinds[] = { "", "the command", "the subsystem", "a shell" };
+	size_t used = 0;
 
-	snprintf(out, size, "%s%s%.200s%s as %.64s on %.200s%s%s", kinds[req->kind],
+	out[0] = '\0';
+	for (size_t i = 0; i < req->nhops && used < size; i++) {
+		char names[256];
+
+		policy_host_names(p, req->hops[i], names, sizeof(names));
+		names[strcspn(names, ",")] = '\0';
+		used += (size_t)snprintf(out + used, size - used, "%s%s", i ? " -> " : "",
+		                         names[0] ? names : req->hops[i]->fingerprint);
+	}
+}
+
+static void describe(const struct policy *p, const struct guard_request *req,
+                     const char *name, char *out, size_t size)
+{
+	static const char *const kinds[] = { "", "the command", "the subsystem", "a shell" };
+	char hops[300];
+
+	hop_list(p, req, hops, sizeof(hops));
+	snprintf(out, size, "%s%s%.200s%s as %.64s on %.200s%s%s%.200s", kinds[req->kind],
 	         req->kind == GUARD_SHELL ? "" : " \"", req->kind == GUARD_SHELL ? "" :
 	         req->command, req->kind == GUARD_SHELL ? "" : "\"", req->user, name,
-	         req->pty ? " with a terminal" : "", req->nhops > 0 ? " through a forwarded agent" :
-	         " from this machine");
+	         req->pty ? " with a terminal" : "", req->nhops > 0 ? " through " :
+	         " from this machine", hops);
 }
 
 void policy_decide_guarded(const struct policy *p, const struct guard_request *req,
@@ -247,7 +266,7 @@ void policy_decide_guarded(const struct policy *p, const struct guard_request *r
 		snprintf(d->host_name, sizeof(d->host_name), "%.250s", req->host);
 	else
 		snprintf(d->host_name, sizeof(d->host_name), "[%.250s]:%u", req->host, req->port);
-	describe(req, d->host_name, what, sizeof(what));
+	describe(p, req, d->host_name, what, sizeof(what));
 	if (p->nguards == 0) {
 		snprintf(d->where, sizeof(d->where), "%s", p->file);
 		snprintf(d->reason, sizeof(d->reason), "no guarded: list in the policy, so %.450s is "
