@@ -96,6 +96,11 @@ void delegate_tty_restore(void)
 	}
 }
 
+const char *delegate_tty_eol(void)
+{
+	return raw ? "\r\n" : "\n";
+}
+
 static volatile sig_atomic_t resized;
 
 static void on_winch(int sig)

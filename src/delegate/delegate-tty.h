@@ -18,6 +18,8 @@ void delegate_tty_size(uint32_t size[4]);
 /* Raw mode on fd 0 until delegate_tty_restore, at exit, or a terminating signal. */
 int delegate_tty_raw(void);
 void delegate_tty_restore(void);
+/* The end of a line of our own on stderr: CR LF while the terminal is raw. */
+const char *delegate_tty_eol(void);
 /* SIGWINCH noted from here on; whether it came since the last call. */
 int delegate_tty_watch_size(void);
 int delegate_tty_resized(void);

@@ -198,8 +198,8 @@ static int text_frame(struct relay *rl, enum guard_frame_type type, struct wbuf 
 	if (type == GF_EXIT || type == GF_ABORT)
 		delegate_tty_restore();         /* the end: its message on a cooked terminal */
 	if ((type == GF_PROGRESS || type == GF_RELAYING) && rl->o->verbose)
-		fprintf(stderr, "p11guard-ssh: %s%s\n", type == GF_RELAYING ?
-		        "relayed through the agent: " : "", text);
+		fprintf(stderr, "p11guard-ssh: %s%s%s", type == GF_RELAYING ?
+		        "relayed through the agent: " : "", text, delegate_tty_eol());
 	if (type == GF_ABORT)
 		fprintf(stderr, "p11guard-ssh: %s\n", text);
 	if (type == GF_EXIT && text[0] != '\0')
@@ -263,7 +263,8 @@ static int on_frame(struct relay *rl, enum guard_frame_type type, struct wbuf *p
 			return -1;
 		if (o->verbose)
 			fprintf(stderr, "p11guard-ssh: handed off: the connection to the server is "
-			        "ours now (%s)\n", rl->handoff->client.kex.cipher_cs->name);
+			        "ours now (%s)%s", rl->handoff->client.kex.cipher_cs->name,
+			        delegate_tty_eol());
 		return FRAME_HANDED_OFF;
 	default:
 		break;

@@ -25,7 +25,7 @@ export TERM=xterm
 session() {
 	cat > "$T/$1.sh" <<SH
 stty -g > $T/$1.before
-$DELEGATE -t -p $T_PORT root@127.0.0.1 '$2'
+$DELEGATE ${TTY_DELEGATE_OPTS:-} -t -p $T_PORT root@127.0.0.1 '$2'
 echo \$? > $T/$1.exit
 stty -g > $T/$1.after
 SH
