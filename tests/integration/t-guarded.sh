@@ -43,7 +43,10 @@ from_i "$DELEGATE -p $T_PORT root@127.0.0.1 'echo guarded; echo err >&2; exit 3'
 [ "$rc" = 3 ] || fail "the guarded command's exit status is $rc: $(cat "$T/err")"
 [ "$(cat "$T/out")" = guarded ] && grep -qx err "$T/err" || fail "output: $(cat "$T/out") / $(cat "$T/err")"
 grep -q "Accepted publickey for root" "$T/sshd-T.log" || fail "T saw no login"
-grep -q "guarded session [0-9a-f]\{16\} accepted for relay mode: allowed by rule $T/config.yaml:" "$T/agent.log" ||
+# GUARDED_HANDOFF (t-guarded-basic-handoff): every session is handed off instead of relayed.
+mode=relay accepted_for="relay mode" outcome="exit status 3"
+[ -z "${GUARDED_HANDOFF:-}" ] || { mode=handoff accepted_for="a handoff" outcome="handed off ("; }
+grep -q "guarded session [0-9a-f]\{16\} accepted for $accepted_for: allowed by rule $T/config.yaml:" "$T/agent.log" ||
 	fail "the agent did not log the acceptance"
 ok "from the intermediary, p11guard-ssh runs the allowed command on T: output, stderr, exit 3"
 
@@ -57,13 +60,13 @@ end=$(grep "\"event\":\"end\".*\"session\":\"$id\"" "$T/audit.log")
 t_fp=$(ssh-keygen -lf "$T/sshd-T/hostkey.pub" | cut -d' ' -f2)
 k_fp=$(ssh-keygen -lf "$T/pub/ed25519.pub" | cut -d' ' -f2)
 i_fp=$(ssh-keygen -lf "$T/sshd-I/hostkey.pub" | cut -d' ' -f2)
-for want in "\"outcome\":\"exit status 3\"" "\"server_host_key\":\"$t_fp\"" "\"key\":\"$k_fp\"" \
-	"\"host_key\":\"$i_fp\"" '"user":"root"' '"mode":"relay"' '"kind":"exec"' \
+for want in "\"outcome\":\"$outcome" "\"server_host_key\":\"$t_fp\"" "\"key\":\"$k_fp\"" \
+	"\"host_key\":\"$i_fp\"" '"user":"root"' "\"mode\":\"$mode\"" '"kind":"exec"' \
 	'"command":"echo guarded; echo err >&2; exit 3"' '"bytes_from_server":[1-9]'; do
 	echo "$end" | grep -q "$want" || fail "the end event lacks $want: $end"
 done
 "$CLI" audit --file "$T/audit.log" > "$T/table" || fail "p11guard audit: $(cat "$T/table")"
-grep -q "allow .*end .*exit status 3; [0-9]* bytes from the server" "$T/table" ||
+grep -q "allow .*end .*$outcome.*; [0-9]* bytes from the server" "$T/table" ||
 	fail "p11guard audit does not show the end: $(cat "$T/table")"
 ok "the audit records the session: id, hops, server key, key, command, outcome, bytes"
 
@@ -169,7 +172,9 @@ kill -CONT $stopped 2>/dev/null || true
 	fail "a server that stopped answering: exit $rc, $(cat "$T/alive.err")"
 ok "ServerAliveInterval: keepalives answered by a live server; a silent one given up after CountMax"
 
-# Last, as the agent goes: a running session ends when the agent exits, and says so.
+# Last, as the agent goes: a running session ends when the agent exits, and says so. (Not so
+# once handed off: then the session goes on without the agent, as t-guarded-handoff tests.)
+[ -z "${GUARDED_HANDOFF:-}" ] || { guarded_all_handed_off; exit 0; }
 from_i "$DELEGATE -p $T_PORT root@127.0.0.1 'echo started; exec sleep 20'" \
 	> "$T/out" 2> "$T/err" &
 session=$!
