@@ -185,7 +185,7 @@ static void describe_mode(const struct guard_relay *g, char *probes, size_t size
 
 	as->mode = g->handed_off ? "handoff" : "relay";
 	as->strict = c->exchanges > 0 ? (c->kex.strict ? "yes" : "no") : NULL;
-	if (g->handoff && !g->handed_off && c->relay_why[0] != '\0')
+	if (g->cfg.handoff && !g->handed_off && c->relay_why[0] != '\0')
 		as->mode_reason = c->relay_why;
 	for (int k = 0; k < SSH_PROBES && c->probe[k] != PROBE_NOT_RUN; k++) {
 		static const char *const seen[] = { "", "closed", "open", "limited to a list" };

@@ -73,7 +73,7 @@ int guard_handoff_share(struct guard_relay *g, const struct wbuf *payload)
 {
 	struct wbuf q_c;
 
-	if (!g->handoff || !g->kex_start_sent || g->client.state != SSH_HANDOFF_SHARE)
+	if (!g->cfg.handoff || !g->kex_start_sent || g->client.state != SSH_HANDOFF_SHARE)
 		return guard_relay_abort(g, 3, "a KEX_SHARE frame out of place");
 	if (guard_kex_share_decode(payload, &q_c, &g->keep_from) != ERR_OK)
 		return guard_relay_abort(g, 3, "a malformed KEX_SHARE frame");

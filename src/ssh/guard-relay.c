@@ -66,7 +66,6 @@ int guard_relay_start(struct guard_relay *g, const struct ssh_client_config *cfg
 	g->cfg.progress = progress;
 	g->cfg.progress_ctx = g;
 	wbuf_init(&g->to_delegate, 64 * 1024 * 1024);
-	g->handoff = cfg->handoff;
 	return ERR_OK;
 }
 
@@ -114,7 +113,7 @@ static int after_client(struct guard_relay *g)
 	}
 	if (c->state == SSH_FAILED)
 		return guard_relay_abort(g, 2, c->why.text);
-	if (g->handoff && guard_handoff_progress(g) != ERR_OK)
+	if (g->cfg.handoff && guard_handoff_progress(g) != ERR_OK)
 		return guard_relay_abort(g, 1, "the delegate does not read what it is sent");
 	if (g->handed_off)
 		return ERR_OK;
@@ -164,7 +163,7 @@ int guard_relay_frame(struct guard_relay *g, enum guard_frame_type type,
 	switch (type) {
 	case GF_SERVER_DATA:
 		g->from_server += wbuf_avail(payload);
-		if (g->handoff && g->client.handoff && g->from_server > GUARD_HANDOFF_MAX_BYTES)
+		if (g->cfg.handoff && g->client.handoff && g->from_server > GUARD_HANDOFF_MAX_BYTES)
 			return guard_relay_abort(g, 2, "the server sent more than 256 KiB before the "
 			                         "handoff");
 		(void)!ssh_client_input(&g->client, wbuf_ptr(payload), wbuf_avail(payload));
@@ -174,7 +173,7 @@ int guard_relay_frame(struct guard_relay *g, enum guard_frame_type type,
 		return g->finished ? ERR_OK : after_client(g);
 	case GF_STDIN:
 		/* Headed for a handoff, input is the delegate's to send after it. */
-		if (g->handoff && g->client.handoff)
+		if (g->cfg.handoff && g->client.handoff)
 			return guard_relay_abort(g, 3, "input before the session's mode was known");
 		g->stdin_received += wbuf_avail(payload);
 		if (g->stdin_received - g->stdin_credited > GUARD_STDIN_WINDOW ||

@@ -21,8 +21,8 @@ struct guard_relay {
 	uint64_t from_server, to_server;        /* bytes, for the audit */
 	uint64_t stdin_received, stdin_credited;        /* STDIN bytes: taken, given back */
 	char outcome[300];              /* once finished: how, for the audit */
-	/* Handoff (guard-handoff.c): accepted for one; the frames of its steps sent. */
-	int handoff, relaying_sent, kex_start_sent, kex_reply_sent, handed_off;
+	/* Handoff (guard-handoff.c, when cfg.handoff): the frames of its steps sent. */
+	int relaying_sent, kex_start_sent, kex_reply_sent, handed_off;
 	uint64_t keep_from;             /* the delegate keeps server bytes from this offset */
 };
 

@@ -11,24 +11,6 @@
 
 #include "ssh-client-int.h"
 
-/* The names of `offered` (the delegate's list) that `ours` also has, in our order. */
-static void intersect(const char *ours, const char *offered, char *out, size_t size)
-{
-	size_t used = 0;
-
-	out[0] = '\0';
-	for (const char *p = ours; *p != '\0';) {
-		size_t len = strcspn(p, ",");
-		char name[128];
-
-		snprintf(name, sizeof(name), "%.*s", (int)len, p);
-		if (len < sizeof(name) && offered != NULL && ssh_namelist_has(offered, name) &&
-		    used + len + 2 < size)
-			used += (size_t)snprintf(out + used, size - used, "%s%s", used ? "," : "", name);
-		p += len + (p[len] == ',');
-	}
-}
-
 int ssh_handoff_fallback(struct ssh_client *c, const char *why)
 {
 	if (c->cfg.fallback_deny)
@@ -50,10 +32,10 @@ int ssh_handoff_begin(struct ssh_client *c)
 		return ERR_OK;
 	}
 	c->handoff_due = 0;
-	intersect(ssh_kex_names, c->cfg.handoff_kex, kex, sizeof(kex));
+	ssh_namelist_intersect(ssh_kex_names, c->cfg.handoff_kex, kex, sizeof(kex));
 	/* chacha20-poly1305 is fine here even without strict KEX: nothing can be injected
 	 * inside an exchange that is already encrypted (design section 5). */
-	intersect(ssh_cipher_names, c->cfg.handoff_ciphers, ciphers, sizeof(ciphers));
+	ssh_namelist_intersect(ssh_cipher_names, c->cfg.handoff_ciphers, ciphers, sizeof(ciphers));
 	if (kex[0] == '\0' || ciphers[0] == '\0') {
 		if (ssh_handoff_fallback(c, "the delegate offers no key exchange or cipher the "
 		                         "agent does") != ERR_OK)

@@ -66,6 +66,23 @@ int ssh_namelist_has(const char *list, const char *name)
 	return 0;
 }
 
+void ssh_namelist_intersect(const char *first, const char *second, char *out, size_t size)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (const char *p = first; *p != '\0';) {
+		size_t len = strcspn(p, ",");
+		char name[128];
+
+		snprintf(name, sizeof(name), "%.*s", (int)len, p);
+		if (len < sizeof(name) && second != NULL && ssh_namelist_has(second, name) &&
+		    used + (used > 0) + len < size)      /* a comma, the name and the NUL fit */
+			used += (size_t)snprintf(out + used, size - used, "%s%s", used ? "," : "", name);
+		p += len + (p[len] == ',');
+	}
+}
+
 int ssh_kex_hostkey_algs(const struct sshpub *keys, size_t n, char *out, size_t size)
 {
 	size_t used = 0;
@@ -182,7 +199,7 @@ static int choose(const char *ours, const char *theirs, char *out, size_t size)
 int ssh_kex_negotiate(struct ssh_kex *k, const uint8_t *p, size_t len, struct reason *why)
 {
 	struct ssh_kexinit ours, theirs;
-	char name[128];
+	char name[128], known[sizeof(KEX_NAMES)];
 
 	if (ssh_kexinit_parse(p, len, &theirs) != ERR_OK ||
 	    ssh_kexinit_parse(wbuf_ptr(&k->i_c), wbuf_avail(&k->i_c), &ours) != ERR_OK)
@@ -193,16 +210,12 @@ int ssh_kex_negotiate(struct ssh_kex *k, const uint8_t *p, size_t len, struct re
 	if (k->first)
 		k->strict = !k->omit_strict && ssh_namelist_has(theirs.kex, STRICT_S);
 	/* The first method of our KEXINIT that the server has (the markers are no methods). */
+	ssh_namelist_intersect(ours.kex, KEX_NAMES, known, sizeof(known));
 	k->method = NULL;
-	for (const char *p = ours.kex; *p != '\0' && k->method == NULL;) {
-		size_t n = strcspn(p, ",");
-
+	if (choose(known, theirs.kex, name, sizeof(name)) == ERR_OK)
 		for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-			if (strlen(methods[i].name) == n && strncmp(methods[i].name, p, n) == 0 &&
-			    ssh_namelist_has(theirs.kex, methods[i].name))
+			if (strcmp(methods[i].name, name) == 0)
 				k->method = &methods[i];
-		p += n + (p[n] == ',');
-	}
 	if (k->method == NULL)
 		return reason_set(why, ERR_UNSUPPORTED, "no key exchange in common with the server "
 		                  "(it offers %s; we do %s)", theirs.kex, ours.kex);

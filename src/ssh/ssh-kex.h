@@ -78,5 +78,8 @@ int ssh_kex_hostkey_algs(const struct sshpub *keys, size_t n, char *out, size_t 
 const char *ssh_kex_method_name(const struct ssh_kex *k);
 /* Whether `name` is in the name-list `list`. */
 int ssh_namelist_has(const char *list, const char *name);
+/* The names of `first` that `second` (NULL: none) also has, in `first`'s order, as a
+ * name-list into `out` ("" when none, or when they do not fit). */
+void ssh_namelist_intersect(const char *first, const char *second, char *out, size_t size);
 
 #endif

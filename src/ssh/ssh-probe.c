@@ -41,7 +41,6 @@ static int open_probe_channel(struct ssh_client *c)
 		wbuf_free(&b);
 		return ssh_fail(c, r, "building a forwarding probe failed%s", "");
 	}
-	c->probes_pending++;
 	return ssh_send_payload(c, &b);
 }
 
@@ -70,9 +69,9 @@ int ssh_probes_begin(struct ssh_client *c)
 	int r;
 
 	c->state = SSH_PROBING;
+	c->probes_pending = 3;          /* the channel's answer, the two requests' replies */
 	if ((r = open_probe_channel(c)))
 		return r;
-	c->probes_pending += 2;
 	if ((r = ssh_global_request(c, GLOBAL_REMOTE_TCP, "tcpip-forward", "127.0.0.1", 1, 0)))
 		return r;
 	return ssh_global_request(c, GLOBAL_REMOTE_UNIX, "streamlocal-forward@openssh.com",

@@ -358,8 +358,22 @@ static void guard_relay_rules(void)
 	}
 }
 
+/* Name-list intersection: the first list's order; an exact fit kept, one byte less not. */
+static void namelists(void)
+{
+	char out[sizeof("b,c")];
+
+	ssh_namelist_intersect("a,b,c", "c,b", out, sizeof(out));
+	CHECK(strcmp(out, "b,c") == 0, "intersection: \"%s\"", out);
+	ssh_namelist_intersect("a,b,c", "c,b", out, sizeof(out) - 1);
+	CHECK(strcmp(out, "b") == 0, "one byte short: \"%s\"", out);
+	ssh_namelist_intersect("a,b", NULL, out, sizeof(out));
+	CHECK(out[0] == '\0', "nothing offered: \"%s\"", out);
+}
+
 int main(void)
 {
+	namelists();
 	guard_relay_rules();
 	guard_request();
 	guard_frames();
