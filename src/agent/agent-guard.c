@@ -531,25 +531,6 @@ int agent_guard_stop(void)
 	return left > 0 ? -1 : 0;
 }
 
-/* "i.test (SHA256:...) -> ...": each hop by its first known_hosts name and its key. */
-static void describe_hops(const struct guard_session *s, char *out, size_t size)
-{
-	size_t used = 0;
-
-	snprintf(out, size, "%s", s->nhops == 0 ? "this machine" : "");
-	for (size_t i = 0; i < s->nhops && used < size; i++) {
-		size_t name = strcspn(s->hop_name[i], ",");
-
-		if (name > 0)
-			used += (size_t)snprintf(out + used, size - used, "%s%.*s (%s)",
-			                         i ? " -> " : "", (int)name, s->hop_name[i],
-			                         s->hop_fp[i]);
-		else
-			used += (size_t)snprintf(out + used, size - used, "%s%s", i ? " -> " : "",
-			                         s->hop_fp[i]);
-	}
-}
-
 static int confirm_guarded(struct agent *a, const struct agent_client *c,
                            struct guard_session *s, const char *hops, struct reason *why)
 {
@@ -660,7 +641,10 @@ int agent_guarded_exec(struct agent *a, struct agent_client *c,
 	for (size_t i = 0; i < s->req.nenv; i++)
 		if (policy_guard_env(d.rule, s->req.env[i].name))
 			s->env[s->nenv++] = s->req.env[i];
-	describe_hops(s, hop_text, sizeof(hop_text));
+	if (gr.nhops == 0)
+		snprintf(hop_text, sizeof(hop_text), "this machine");
+	else
+		policy_hop_list(pol, gr.hops, gr.nhops, 1, hop_text, sizeof(hop_text));
 	snprintf(s->purpose, sizeof(s->purpose), "log in as %.64s on %.256s to run a guarded "
 	         "command", s->req.user, s->host_name);
 	if (d.confirm && (rc = confirm_guarded(a, c, s, hop_text, why)) != ERR_OK) {

@@ -224,20 +224,26 @@ static int guard_matches(const struct policy *p, const struct policy_guard *g,
 	       (g->sel.action == POLICY_DENY || what_matches(g, req));
 }
 
-/* "i.test -> SHA256:...": each hop by its first known_hosts name, or its key's fingerprint. */
-static void hop_list(const struct policy *p, const struct guard_request *req, char *out,
-                     size_t size)
+void policy_hop_list(const struct policy *p, const struct sshpub *const *hops, size_t n,
+                     int with_keys, char *out, size_t size)
 {
 	size_t used = 0;
 
 	out[0] = '\0';
-	for (size_t i = 0; i < req->nhops && used < size; i++) {
+	for (size_t i = 0; i < n && used < size; i++) {
+		const char *sep = i ? " -> " : "";
 		char names[256];
 
-		policy_host_names(p, req->hops[i], names, sizeof(names));
+		policy_host_names(p, hops[i], names, sizeof(names));
 		names[strcspn(names, ",")] = '\0';
-		used += (size_t)snprintf(out + used, size - used, "%s%s", i ? " -> " : "",
-		                         names[0] ? names : req->hops[i]->fingerprint);
+		if (names[0] == '\0')
+			used += (size_t)snprintf(out + used, size - used, "%s%s", sep,
+			                         hops[i]->fingerprint);
+		else if (with_keys)
+			used += (size_t)snprintf(out + used, size - used, "%s%s (%s)", sep, names,
+			                         hops[i]->fingerprint);
+		else
+			used += (size_t)snprintf(out + used, size - used, "%s%s", sep, names);
 	}
 }
 
@@ -247,7 +253,7 @@ static void describe(const struct policy *p, const struct guard_request *req,
 	static const char *const kinds[] = { "", "the command", "the subsystem", "a shell" };
 	char hops[300];
 
-	hop_list(p, req, hops, sizeof(hops));
+	policy_hop_list(p, req->hops, req->nhops, 0, hops, sizeof(hops));
 	snprintf(out, size, "%s%s%.200s%s as %.64s on %.200s%s%s%.200s", kinds[req->kind],
 	         req->kind == GUARD_SHELL ? "" : " \"", req->kind == GUARD_SHELL ? "" :
 	         req->command, req->kind == GUARD_SHELL ? "" : "\"", req->user, name,

@@ -169,6 +169,11 @@ void policy_decide(const struct policy *p, const struct policy_request *req,
 /* Names `key` carries in the policy's known_hosts ("a.example, [10.0.0.1]:22"), or "". */
 void policy_host_names(const struct policy *p, const struct sshpub *key, char *out,
                        size_t size);
+/* The hops of a forwarded connection, first hop first: "i.test -> j.test", each by its first
+ * known_hosts name, with its key's fingerprint in parentheses when `with_keys`; a hop the
+ * policy knows no name for by its fingerprint alone. */
+void policy_hop_list(const struct policy *p, const struct sshpub *const *hops, size_t n,
+                     int with_keys, char *out, size_t size);
 
 /* Calls `warn` for each rule part that can never match (for `p11guard policy check`). */
 void policy_lint(const struct policy *p, const char *const *token_names, size_t ntokens,
